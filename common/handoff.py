@@ -1,0 +1,167 @@
+"""Typed hand-offs between stages, validated when constructed, saved and loaded as ``.npz``.
+
+- :class:`Pose2DSeq`: ``keypoints`` (P persons, T frames, J joints, 2) in pixels, ``scores`` (P, T, J) in
+  [0, 1], ``image_size`` (width, height), ``fps``, ``layout`` name.
+- :class:`Pose3DSeq`: ``joints`` (P, T, J, 3) in metres, camera frame, root-relative (pelvis at the origin),
+  ``scores`` (P, T, J), ``fps``, ``layout`` name.
+- :class:`ActionResult`: ``scores`` (C,) class probabilities, ``labels`` (C names); ``label`` is the arg-max.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Tuple
+
+import numpy as np
+
+from .errors import InputError
+from .skeleton import get_layout
+
+
+def _check_array(name: str, a, ndim: int, last: int | None = None) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float32)
+    if a.ndim != ndim:
+        raise InputError(f"{name}: expected {ndim} dimensions, got shape {a.shape}")
+    if last is not None and a.shape[-1] != last:
+        raise InputError(f"{name}: expected last dimension {last}, got shape {a.shape}")
+    if not np.all(np.isfinite(a)):
+        raise InputError(f"{name}: contains NaN or infinite values ({int((~np.isfinite(a)).sum())} entries)")
+    return a
+
+
+def _check_layout(name: str, layout: str, n_joints: int) -> None:
+    L = get_layout(layout)
+    if L.n_joints != n_joints:
+        raise InputError(f"{name}: layout {layout} has {L.n_joints} joints but the array has {n_joints}")
+
+
+class _NpzMixin:
+    """Save every field to one ``.npz`` (written to a temporary name, then renamed); load it back."""
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            arrays[f.name] = np.asarray(json.dumps(v)) if isinstance(v, (list, tuple, str)) else np.asarray(v)
+        arrays["__kind__"] = np.asarray(type(self).__name__)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+        os.close(fd)
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        return path
+
+    @classmethod
+    def load(cls, path):
+        path = Path(path)
+        if not path.is_file():
+            raise InputError(f"{path}: file not found")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as e:
+            raise InputError(f"{path}: not a readable .npz file ({e})") from None
+        kind = str(data.pop("__kind__", ""))
+        if kind != cls.__name__:
+            raise InputError(f"{path}: holds a {kind or 'foreign array file'}, expected a {cls.__name__}")
+        kwargs = {}
+        for f in fields(cls):
+            if f.name not in data:
+                raise InputError(f"{path}: field {f.name!r} missing")
+            v = data[f.name]
+            if v.dtype.kind == "U":
+                v = json.loads(str(v))
+                if isinstance(v, list):
+                    v = tuple(v)
+            elif v.ndim == 0:
+                v = v.item()
+            kwargs[f.name] = v
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True)
+class Pose2DSeq(_NpzMixin):
+    keypoints: np.ndarray
+    scores: np.ndarray
+    image_size: Tuple[int, int]
+    fps: float = 25.0
+    layout: str = "h36m17"
+
+    def __post_init__(self):
+        kp = _check_array("Pose2DSeq.keypoints", self.keypoints, 4, 2)
+        sc = _check_array("Pose2DSeq.scores", self.scores, 3)
+        if sc.shape != kp.shape[:3]:
+            raise InputError(f"Pose2DSeq.scores: expected shape {kp.shape[:3]}, got {sc.shape}")
+        _check_layout("Pose2DSeq.keypoints", self.layout, kp.shape[2])
+        size = tuple(int(s) for s in np.asarray(self.image_size).reshape(-1))
+        if len(size) != 2 or min(size) <= 0:
+            raise InputError(f"Pose2DSeq.image_size: expected (width, height) > 0, got {self.image_size}")
+        if not float(self.fps) > 0:
+            raise InputError(f"Pose2DSeq.fps: expected > 0, got {self.fps}")
+        object.__setattr__(self, "keypoints", kp)
+        object.__setattr__(self, "scores", sc)
+        object.__setattr__(self, "image_size", size)
+        object.__setattr__(self, "fps", float(self.fps))
+
+    @property
+    def n_frames(self) -> int:
+        return self.keypoints.shape[1]
+
+
+@dataclass(frozen=True)
+class Pose3DSeq(_NpzMixin):
+    joints: np.ndarray
+    scores: np.ndarray
+    fps: float = 25.0
+    layout: str = "h36m17"
+
+    def __post_init__(self):
+        j = _check_array("Pose3DSeq.joints", self.joints, 4, 3)
+        sc = _check_array("Pose3DSeq.scores", self.scores, 3)
+        if sc.shape != j.shape[:3]:
+            raise InputError(f"Pose3DSeq.scores: expected shape {j.shape[:3]}, got {sc.shape}")
+        _check_layout("Pose3DSeq.joints", self.layout, j.shape[2])
+        if not float(self.fps) > 0:
+            raise InputError(f"Pose3DSeq.fps: expected > 0, got {self.fps}")
+        object.__setattr__(self, "joints", j)
+        object.__setattr__(self, "scores", sc)
+        object.__setattr__(self, "fps", float(self.fps))
+
+    @property
+    def n_frames(self) -> int:
+        return self.joints.shape[1]
+
+
+@dataclass(frozen=True)
+class ActionResult(_NpzMixin):
+    scores: np.ndarray
+    labels: Tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self):
+        s = _check_array("ActionResult.scores", self.scores, 1)
+        labels = tuple(str(x) for x in self.labels)
+        if len(labels) != s.shape[0]:
+            raise InputError(f"ActionResult.labels: {len(labels)} names for {s.shape[0]} class scores")
+        object.__setattr__(self, "scores", s)
+        object.__setattr__(self, "labels", labels)
+
+    @property
+    def index(self) -> int:
+        return int(np.argmax(self.scores))
+
+    @property
+    def label(self) -> str:
+        return self.labels[self.index]
+
+    def to_json(self) -> dict:
+        return {"label": self.label, "scores": [float(x) for x in self.scores], "label_set": list(self.labels)}

@@ -1,0 +1,85 @@
+"""The interface every registered stage part implements, so that swapping one is a one-line change.
+
+A part is built from its resolved options (``defaults`` of the class, overridden by the pipeline file),
+trained by ``fit`` on a :class:`~common.dataset.Dataset` when it has no cached checkpoint, saved and restored
+with ``state`` / ``load_state``, and run by ``predict`` on one sequence:
+
+- :class:`Detector2D` frames (T, H, W, 3) uint8 RGB -> :class:`~common.handoff.Pose2DSeq` (h36m17)
+- :class:`Lifter` :class:`Pose2DSeq` -> :class:`~common.handoff.Pose3DSeq`
+- :class:`ActionClassifier` :class:`Pose3DSeq` or :class:`Pose2DSeq` -> :class:`~common.handoff.ActionResult`
+
+``sample`` (a :class:`~common.dataset.Sample`) is passed during evaluation so that ``oracle`` parts can read
+the ground truth; real parts ignore it.
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar, Dict, Optional, Union
+
+import numpy as np
+
+from .dataset import Dataset, Sample
+from .errors import InputError
+from .handoff import ActionResult, Pose2DSeq, Pose3DSeq
+
+
+class Stage:
+    kind: ClassVar[str] = ""
+    registered_name: ClassVar[str] = ""
+    #: every option the part accepts, with its default value (``type`` excluded)
+    defaults: ClassVar[Dict[str, Any]] = {}
+    #: False for parts with nothing to learn (``oracle``): the pipeline never calls ``fit`` or caches them
+    trainable: ClassVar[bool] = True
+
+    def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
+        cfg = dict(cfg or {})
+        cfg.pop("type", None)
+        unknown = sorted(set(cfg) - set(self.defaults))
+        if unknown:
+            raise InputError(f"{self.kind} {self.registered_name}: unknown option(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(sorted(self.defaults)) or 'none'}")
+        self.cfg = {**copy.deepcopy(self.defaults), **cfg}
+        self.device = device
+        self.seed = int(seed)
+
+    def fit(self, data: Dataset) -> Dict[str, Any]:
+        """Train from scratch on ``data``; returns a summary (losses, validation metric) for the report."""
+        return {}
+
+    def state(self) -> Dict[str, Any]:
+        """Everything needed to restore the trained part (``torch.save``-able)."""
+        return {}
+
+    def load_state(self, state: Dict[str, Any]) -> None:
+        pass
+
+
+class Detector2D(Stage):
+    kind = "detector2d"
+
+    def predict(self, frames: np.ndarray, fps: float = 25.0, sample: Optional[Sample] = None) -> Pose2DSeq:
+        raise NotImplementedError  # abstract
+
+
+class Lifter(Stage):
+    kind = "lifter"
+
+    def predict(self, pose2d: Pose2DSeq, sample: Optional[Sample] = None) -> Pose3DSeq:
+        raise NotImplementedError  # abstract
+
+
+class ActionClassifier(Stage):
+    kind = "action"
+
+    def predict(self, seq: Union[Pose2DSeq, Pose3DSeq], sample: Optional[Sample] = None) -> ActionResult:
+        raise NotImplementedError  # abstract
+
+
+def check_frames(frames, where: str = "frames") -> np.ndarray:
+    """Validate a stack of RGB frames: (T, H, W, 3) uint8 with T >= 1."""
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] == 0:
+        raise InputError(f"{where}: expected (T>0, H, W, 3) RGB frames, got shape {frames.shape}")
+    if frames.dtype != np.uint8:
+        raise InputError(f"{where}: expected uint8 frames, got {frames.dtype}")
+    return frames
