@@ -35,7 +35,7 @@ $PIP --no-deps "mmpose==1.3.2" "mmdet==3.2.0"
 $PIP "numpy<2" "mmengine==0.10.7" "mediapipe==0.10.21" "opencv-python==4.11.0.86" \
   "opencv-contrib-python==4.11.0.86" json_tricks munkres scipy six xtcocotools pycocotools shapely \
   terminaltables tqdm matplotlib pyyaml scikit-learn optuna pytest
-$PIP --no-deps -e .
+$PIP --no-build-isolation --no-deps -e .
 
 "$VENV/bin/python" -c "import torch, mmcv.ops, mmpose.models, mediapipe, optuna, sklearn" 
 echo "$want" > "$STAMP"

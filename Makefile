@@ -1,0 +1,14 @@
+# One entry for set-up, tests and the demo (the README shows the same commands).
+PY := .venv/bin/python
+
+.PHONY: setup test test-all demo bench
+setup:
+	bash scripts/setup_env.sh
+test:
+	$(PY) -m pytest
+test-all:
+	$(PY) -m pytest -m "slow or not slow"
+demo:
+	$(PY) pipelines/run.py pipelines/rgb_to_action.yaml
+bench:
+	$(PY) benchmarks/render_fps.py

@@ -1,0 +1,15 @@
+"""Where things are: the repository root, the git-ignored cache, the shared real data beside the checkout."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+#: trained checkpoints and generated data; override with $HAR_CACHE_DIR
+CACHE_DIR = Path(os.environ.get("HAR_CACHE_DIR", REPO_ROOT / ".cache"))
+#: the real recorded data (``../shared/data`` next to the checkout); override with $HAR_SHARED_DATA
+SHARED_DATA = Path(os.environ.get("HAR_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
+
+
+def shared(*parts: str) -> Path:
+    return SHARED_DATA.joinpath(*parts)

@@ -1,0 +1,204 @@
+"""Figures and overlays: 3D skeletons, confusion matrices, training curves (matplotlib, drawn off-screen with
+the Agg canvas, so no display is needed and pyplot's global backend is left alone) and 2D skeletons drawn on
+frames and videos (OpenCV). Every file is written to a temporary name first, then renamed.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Dict, Sequence
+
+import cv2
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .errors import InputError
+from .skeleton import Layout, get_layout
+
+__all__ = ["plot_skeleton3d", "plot_confusion", "draw_skeleton2d", "write_overlay_video", "plot_curves",
+           "limb_sides"]
+
+#: matplotlib colours of left limbs, right limbs and the centre line (VideoPose3D-like: right red)
+SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red", "centre": "0.25"}
+#: the same as RGB tuples for OpenCV drawing on RGB images
+SIDE_RGB = {"left": (40, 120, 255), "right": (255, 50, 50), "centre": (255, 210, 0)}
+
+
+def _layout(layout) -> Layout:
+    return get_layout(layout) if isinstance(layout, str) else layout
+
+
+def limb_sides(layout) -> list:
+    """``[(parent, child, side)]`` per edge; ``side`` is ``left``/``right`` from the child's flip pair, or ``centre``."""
+    L = _layout(layout)
+    side = {}
+    for a, b in L.flip_pairs:          # the pair's order follows the joint order, so read the side off the name
+        n = L.names[a].lower()
+        left = n.startswith(("l_", "left")) or n.endswith(("_l", "_left"))
+        side[a], side[b] = ("left", "right") if left else ("right", "left")
+    return [(p, c, side.get(c, "centre")) for p, c in L.edges]
+
+
+@contextmanager
+def _atomic(path, suffix: str):
+    """Yield a temporary path beside ``path`` (same suffix, so writers pick the format); rename it on success."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _save(fig: Figure, path) -> Path:
+    FigureCanvasAgg(fig)
+    with _atomic(path, ".png") as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    return Path(path)
+
+
+# ---------------------------------------------------------------- matplotlib figures
+def plot_skeleton3d(joints, layout, path, title: str | None = None) -> Path:
+    """Save a PNG of one 3D skeleton ``(J, 3)`` or of several side by side (a list, e.g. prediction and truth).
+
+    Joints are in the camera frame (x right, y down, z forward); they are drawn with up pointing up
+    (plot axes: x, depth z, up -y), with equal aspect and the same extent in every panel, each centred on its pose.
+    """
+    L = _layout(layout)
+    poses = [np.asarray(j, dtype=np.float64) for j in (joints if isinstance(joints, (list, tuple)) else [joints])]
+    for i, p in enumerate(poses):
+        if p.shape != (L.n_joints, 3):
+            raise InputError(f"joints[{i}]: expected shape ({L.n_joints}, 3) for layout {L.name}, got {p.shape}")
+    view = [np.stack([p[:, 0], p[:, 2], -p[:, 1]], axis=1) for p in poses]        # (x, depth, up)
+    half = max(max(np.nanmax(np.nanmax(v, 0) - np.nanmin(v, 0)) for v in view) / 2, 1e-3) * 1.1
+    fig = Figure(figsize=(4 * len(view), 4.4))
+    for k, v in enumerate(view):
+        ax = fig.add_subplot(1, len(view), k + 1, projection="3d")
+        for p, c, side in limb_sides(L):
+            ax.plot(*v[[p, c]].T, color=SIDE_COLOURS[side], lw=2.5)
+        ax.scatter(*v.T, s=8, color="k", depthshade=False)
+        mid = (np.nanmax(v, 0) + np.nanmin(v, 0)) / 2
+        for axis, m in zip("xyz", mid):
+            getattr(ax, f"set_{axis}lim")(m - half, m + half)
+        ax.set_box_aspect((1, 1, 1))
+        ax.set_xlabel("x (right)")
+        ax.set_ylabel("z (forward)")
+        ax.set_zlabel("up (-y)")
+        ax.view_init(elev=15, azim=-70)
+        if len(view) > 1:
+            ax.set_title(f"#{k}")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_confusion(cm, labels: Sequence[str], path, title: str | None = None) -> Path:
+    """Save a confusion matrix (rows = true classes) coloured by row-normalised rate and annotated with counts."""
+    cm = np.asarray(cm)
+    n = len(labels)
+    if cm.shape != (n, n):
+        raise InputError(f"cm: expected shape ({n}, {n}) for {n} labels, got {cm.shape}")
+    rows = cm.sum(1, keepdims=True)
+    rate = np.divide(cm, rows, out=np.zeros(cm.shape), where=rows > 0)
+    size = 2.5 + 0.45 * n
+    fig = Figure(figsize=(size + 1, size))
+    ax = fig.add_subplot()
+    im = ax.imshow(rate, cmap="Blues", vmin=0, vmax=1)
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
+    ax.set_xticks(range(n), labels, rotation=45, ha="right")
+    ax.set_yticks(range(n), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    for i in range(n):
+        for j in range(n):
+            ax.text(j, i, f"{cm[i, j]:g}", ha="center", va="center", fontsize=8,
+                    color="white" if rate[i, j] > 0.5 else "black")
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_curves(curves: Dict[str, Sequence[float]], path, xlabel: str = "epoch", ylabel: str = "loss",
+                title: str | None = None) -> Path:
+    """Save training curves: one line per ``name -> values`` (x = 1, 2, ...)."""
+    if not curves:
+        raise InputError("curves: expected at least one name -> values entry, got none")
+    fig = Figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    for name, ys in curves.items():
+        ys = np.asarray(ys, dtype=np.float64).reshape(-1)
+        ax.plot(np.arange(1, len(ys) + 1), ys, marker="." if len(ys) < 50 else None, label=str(name))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    return _save(fig, path)
+
+
+# ---------------------------------------------------------------- OpenCV overlays
+def draw_skeleton2d(image, kps, layout, scores=None, thr: float = 0.3) -> np.ndarray:
+    """Return a copy of ``image`` (H, W, 3) uint8 RGB with the skeleton ``kps`` (J, 2) in pixels drawn on it.
+
+    Left and right limbs get different colours; joints with a score below ``thr`` (and limbs touching them) or
+    with non-finite coordinates are skipped.
+    """
+    L = _layout(layout)
+    img = np.asarray(image)
+    if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        raise InputError(f"image: expected (H, W, 3) uint8 RGB, got {img.dtype} {img.shape}")
+    kps = np.asarray(kps, dtype=np.float64)
+    if kps.shape != (L.n_joints, 2):
+        raise InputError(f"kps: expected shape ({L.n_joints}, 2) for layout {L.name}, got {kps.shape}")
+    ok = np.all(np.isfinite(kps), axis=1)
+    if scores is not None:
+        scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+        if scores.shape != (L.n_joints,):
+            raise InputError(f"scores: expected {L.n_joints} values, got shape {scores.shape}")
+        ok &= scores >= thr
+    out = np.ascontiguousarray(img).copy()
+    t = max(1, round(min(img.shape[:2]) / 160))
+    pts = np.round(np.where(ok[:, None], kps, 0)).astype(np.int64)
+    sides = {}
+    for p, c, side in limb_sides(L):
+        sides.setdefault(c, side)
+        if ok[p] and ok[c]:
+            cv2.line(out, tuple(map(int, pts[p])), tuple(map(int, pts[c])), SIDE_RGB[side], t + 1, cv2.LINE_AA)
+    for j in np.flatnonzero(ok):
+        cv2.circle(out, tuple(map(int, pts[j])), t + 2, SIDE_RGB[sides.get(j, "centre")], -1, cv2.LINE_AA)
+    return out
+
+
+def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None) -> Path:
+    """Write an .mp4 (fourcc ``mp4v``) of ``frames`` (T, H, W, 3) uint8 RGB with the 2D skeletons ``keypoints``
+    (T, J, 2) drawn on them (``scores`` (T, J) optional, see :func:`draw_skeleton2d`)."""
+    kps = np.asarray(keypoints, dtype=np.float64)
+    if len(frames) == 0 or len(frames) != len(kps):
+        raise InputError(f"keypoints: expected one (J, 2) array per frame for {len(frames)} frames, "
+                         f"got shape {kps.shape}")
+    if scores is not None and len(scores) != len(kps):
+        raise InputError(f"scores: expected {len(kps)} rows (one per frame), got {len(scores)}")
+    if not float(fps) > 0:
+        raise InputError(f"fps: expected > 0, got {fps}")
+    h, w = np.asarray(frames[0]).shape[:2]
+    with _atomic(path, ".mp4") as tmp:
+        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (int(w), int(h)))
+        if not writer.isOpened():
+            raise OSError(f"{path}: OpenCV could not open an mp4v video writer")
+        try:
+            for t, frame in enumerate(frames):
+                if np.asarray(frame).shape[:2] != (h, w):
+                    raise InputError(f"frames[{t}]: expected size {(h, w)} like frame 0, got {np.shape(frame)}")
+                drawn = draw_skeleton2d(frame, kps[t], layout, None if scores is None else scores[t])
+                writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
+        finally:
+            writer.release()
+    return Path(path)

@@ -1,0 +1,114 @@
+"""Evaluation of every stage and of the chain on the held-out test split (``INTERFACES.md``, report.json).
+
+Each ``stageN`` section measures that stage on ground-truth input to it; ``end_to_end`` measures the chain,
+each stage fed by the one before. ``fps`` = input frames per second, wall clock, from decoding to result.
+"""
+from __future__ import annotations
+
+import time
+from typing import Dict, List
+
+import numpy as np
+from tqdm import tqdm
+
+from common import metrics
+from common.noise import NOISY_EVAL, detector_noise
+from common.handoff import Pose2DSeq
+
+from .chain import Chain, gt_input_for, gt_pose2d
+
+
+def _lift_errors(pred: np.ndarray, gt: np.ndarray) -> Dict[str, float]:
+    return {"mpjpe_mm": 1000 * metrics.mpjpe(pred, gt), "p_mpjpe_mm": 1000 * metrics.p_mpjpe(pred, gt),
+            "n_mpjpe_mm": 1000 * metrics.n_mpjpe(pred, gt)}
+
+
+def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1) -> Dict[str, dict]:
+    """Returns the report sections plus ``_examples``: the first ``keep`` samples' outputs for figures."""
+    parts = chain.parts
+    report: Dict[str, dict] = {}
+    examples = []
+    frames_total = sum(s.n_frames for s in samples)
+    acc = {"pck": [], "s1": 0.0, "l_pred": [], "l_gt": [], "l_noisy": [], "s2": 0.0, "e_pred": [],
+           "s3": 0.0, "a_true": [], "a_multi": [], "a_single": [], "e2e_pred": [], "e2e_s": 0.0,
+           "e2e_lift": [], "e2e_lift_gt": []}
+    noise_rng = np.random.default_rng(NOISY_EVAL["seed"])
+    for i, s in enumerate(tqdm(samples, desc="evaluate", unit="clip", leave=False, dynamic_ncols=True)):
+        ex = {"sample": s}
+        # ---- the chain, from the first stage's real input
+        t0 = time.perf_counter()
+        frames = s.frames() if "stage1_2d" in parts else None
+        t_decode = time.perf_counter() - t0
+        out = chain.run(frames, s.fps, sample=s)
+        acc["e2e_s"] += t_decode + sum(out["seconds"].values())
+        if i < keep:
+            ex.update(frames=frames, chain=out)
+        if "stage1_2d" in parts:
+            p2 = out["stage1_2d"]
+            vis = np.asarray(s.visible, bool)
+            acc["pck"].append((metrics.pck(p2.keypoints[0], s.joints2d, vis,
+                                           metrics.torso_size(s.joints2d, s.layout)), int(vis.sum())))
+            acc["s1"] += t_decode + out["seconds"]["stage1_2d"]
+        gt3 = None if s.joints3d is None else np.asarray(s.joints3d) - np.asarray(s.joints3d)[:, :1]
+        if "stage2_lift" in parts:
+            lifter = parts["stage2_lift"]
+            if "stage1_2d" in parts and gt3 is not None:
+                acc["e2e_lift"].append(out["stage2_lift"].joints[0])
+                acc["e2e_lift_gt"].append(gt3)
+            gt2 = gt_pose2d(s)
+            t0 = time.perf_counter()
+            p3 = lifter.predict(gt2, s)
+            acc["s2"] += time.perf_counter() - t0
+            kp_n, sc_n = detector_noise(gt2.keypoints, gt2.scores, NOISY_EVAL["sigma_px"], NOISY_EVAL["drop_rate"], noise_rng)
+            p3n = lifter.predict(Pose2DSeq(kp_n, sc_n, s.image_size, s.fps, s.layout), s)
+            acc["l_pred"].append(p3.joints[0])
+            acc["l_noisy"].append(p3n.joints[0])
+            acc["l_gt"].append(gt3)
+            if i < keep:
+                ex["lift_gt_input"] = p3
+        if "stage3_action" in parts:
+            cls = parts["stage3_action"]
+            inp = gt_input_for(cls, s)
+            t0 = time.perf_counter()
+            r = cls.predict(inp, s)
+            acc["s3"] += time.perf_counter() - t0
+            acc["a_true"].append(s.action)
+            acc["a_multi"].append(r.index)
+            acc["a_single"].append(cls.predict(inp, s, multi_clip=False).index)
+            acc["e2e_pred"].append(out["stage3_action"].index)
+        if i < keep:
+            examples.append(ex)
+
+    if "stage1_2d" in parts:
+        vals, w = zip(*acc["pck"])
+        report["stage1_2d"] = {"pck": float(np.average(vals, weights=w)), "n_persons": len(samples),
+                               "n_frames": frames_total, "fps": frames_total / max(acc["s1"], 1e-9)}
+    if "stage2_lift" in parts:
+        pred, gt, noisy = (np.concatenate(acc[k]) for k in ("l_pred", "l_gt", "l_noisy"))
+        sec = _lift_errors(pred, gt)
+        sec.update({f"{k}_noisy": v for k, v in _lift_errors(noisy, gt).items() if k != "n_mpjpe_mm"})
+        sec["velocity_error_mm"] = 1000 * float(np.mean([metrics.velocity_error(p, g)
+                                                         for p, g in zip(acc["l_pred"], acc["l_gt"])]))
+        sec["pck3d_150mm"] = metrics.pck3d(pred, gt)
+        sec.update(n_frames=len(pred), fps=len(pred) / max(acc["s2"], 1e-9))
+        report["stage2_lift"] = sec
+    if "stage3_action" in parts:
+        n = len(action_names)
+        report["stage3_action"] = {
+            "top1": metrics.top1(acc["a_multi"], acc["a_true"]),
+            "top1_single_clip": metrics.top1(acc["a_single"], acc["a_true"]),
+            "labels": list(action_names),
+            "confusion_matrix": metrics.confusion(acc["a_true"], acc["a_multi"], n).tolist(),
+            "n_clips": len(samples),
+            "fps": frames_total / max(acc["s3"], 1e-9)}
+    e2e = {"fps": frames_total / max(acc["e2e_s"], 1e-9), "n_clips": len(samples),
+           "input": "frames" if "stage1_2d" in parts else "ground-truth 2D" if "stage2_lift" in parts else "ground-truth poses"}
+    if "stage3_action" in parts:
+        e2e["top1"] = metrics.top1(acc["e2e_pred"], acc["a_true"])
+        e2e["confusion_matrix"] = metrics.confusion(acc["a_true"], acc["e2e_pred"], len(action_names)).tolist()
+    if acc["e2e_lift"]:
+        pred, gt = np.concatenate(acc["e2e_lift"]), np.concatenate(acc["e2e_lift_gt"])
+        e2e.update({k: v for k, v in _lift_errors(pred, gt).items()})
+    report["end_to_end"] = e2e
+    report["_examples"] = examples
+    return report

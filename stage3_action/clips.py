@@ -1,0 +1,36 @@
+"""Temporal clips: how a sequence of any length becomes fixed-length classifier inputs.
+
+Training takes one random window (random start, random speed) resampled to ``clip_len`` frames; testing
+takes the middle window (single-clip) or windows spaced ``clip_len / 2`` apart whose class probabilities are
+averaged (multi-clip), as in seed 001, section 4.4 and seed 000, "Implementation Details".
+"""
+from __future__ import annotations
+
+from typing import List, Optional
+
+import numpy as np
+
+
+def window_indices(n_frames: int, clip_len: int, start: float, length: float) -> np.ndarray:
+    """``clip_len`` frame indices covering ``[start, start + length)`` of a sequence of ``n_frames``."""
+    length = min(max(length, 1.0), float(n_frames))
+    start = min(max(start, 0.0), n_frames - length)
+    t = start + (np.arange(clip_len) + 0.5) * length / clip_len - 0.5
+    return np.clip(np.round(t), 0, n_frames - 1).astype(int)
+
+
+def random_window(n_frames: int, clip_len: int, rng: np.random.Generator, speed: float = 0.2) -> np.ndarray:
+    length = clip_len * rng.uniform(1 - speed, 1 + speed)
+    start = rng.uniform(0, max(n_frames - length, 0.0))
+    return window_indices(n_frames, clip_len, start, length)
+
+
+def test_windows(n_frames: int, clip_len: int, multi: bool) -> List[np.ndarray]:
+    """The middle window, or all windows spaced ``clip_len // 2`` apart (at least one)."""
+    if not multi or n_frames <= clip_len:
+        return [window_indices(n_frames, clip_len, (n_frames - clip_len) / 2, clip_len)]
+    step = max(clip_len // 2, 1)
+    starts = list(range(0, n_frames - clip_len + 1, step))
+    if starts[-1] != n_frames - clip_len:
+        starts.append(n_frames - clip_len)
+    return [window_indices(n_frames, clip_len, s, clip_len) for s in starts]

@@ -1,0 +1,84 @@
+"""Pipeline resolution and ``--set`` overrides, as INTERFACES.md fixes them."""
+import warnings
+
+import pytest
+
+import pipelines.chain  # noqa: F401  (registries)
+from common.errors import InputError
+from pipelines.config import Resolver, flatten, parse_set_tokens, parse_value
+
+DATA_DEFAULTS = {"seed": 0, "frames": 32, "per_class": {"train": 4, "test": 2}}
+RAW = {"device": "cpu", "seed": 1, "data": {"frames": 16},
+       "stages": {"stage1_2d": {"type": "oracle"}, "stage2_lift": {"type": "martinez_mlp", "epochs": 3},
+                  "stage3_action": {"type": "pose_cnn"}}}
+
+
+def resolver():
+    return Resolver(lambda raw: dict(DATA_DEFAULTS))
+
+
+def test_resolution_fills_defaults_and_keeps_file_values():
+    cfg = resolver().resolve(RAW)
+    lift = cfg["stages"]["stage2_lift"]
+    assert lift["epochs"] == 3 and lift["width"] == 512 and lift["type"] == "martinez_mlp"
+    assert cfg["data"]["frames"] == 16 and cfg["data"]["per_class"] == {"train": 4, "test": 2}
+    assert cfg["data"]["bvh_dir"] is None  # evaluation-only keys always exist
+    assert list(cfg["stages"]) == ["stage1_2d", "stage2_lift", "stage3_action"]
+
+
+def test_parse_value_rules():
+    assert parse_value("1e-3") == 0.001 and isinstance(parse_value("1e-3"), float)
+    assert parse_value("3") == 3 and parse_value("null") is None and parse_value("[1, 2]") == [1, 2]
+    assert parse_value("true") is True and parse_value("oracle") == "oracle"
+    assert parse_set_tokens(["a.b=1", "c=x=y"]) == [("a.b", 1), ("c", "x=y")]
+    with pytest.raises(InputError, match="KEY=VALUE"):
+        parse_set_tokens(["novalue"])
+
+
+def test_set_is_type_checked():
+    r = resolver()
+    _, cfg = r.apply(RAW, [("stages.stage2_lift.lr", 1), ("stages.stage2_lift.dropout", None),
+                           ("data.per_class.train", 8)])
+    assert cfg["stages"]["stage2_lift"]["lr"] == 1.0 and isinstance(cfg["stages"]["stage2_lift"]["lr"], float)
+    assert cfg["stages"]["stage2_lift"]["dropout"] is None
+    assert cfg["data"]["per_class"]["train"] == 8
+    with pytest.raises(InputError, match="expected int"):
+        r.apply(RAW, [("stages.stage2_lift.epochs", "many")])
+    with pytest.raises(InputError, match="expected bool"):
+        r.apply(RAW, [("stages.stage2_lift.flip", 1)])
+    with pytest.raises(InputError, match="expected int"):
+        r.apply(RAW, [("stages.stage2_lift.epochs", 2.5)])  # a float never becomes an int
+
+
+def test_unknown_keys_are_errors_listing_the_known_ones():
+    r = resolver()
+    with pytest.raises(InputError, match="unknown key 'widht'.*known: .*width"):
+        r.apply(RAW, [("stages.stage2_lift.widht", 3)])
+    with pytest.raises(InputError, match="unknown key 'nope' in data"):
+        r.apply(RAW, [("data.nope", 3)])
+    with pytest.raises(InputError, match="unknown option"):
+        r.resolve({**RAW, "stages": {"stage2_lift": {"type": "martinez_mlp", "foo": 1}}})
+    with pytest.raises(InputError, match="unknown section"):
+        r.resolve({**RAW, "extra": 1})
+    with pytest.raises(InputError, match="unknown lifter type 'nope'; known: .*martinez_mlp.*oracle"):
+        r.apply(RAW, [("stages.stage2_lift.type", "nope")])
+    with pytest.raises(InputError, match="exactly one of"):
+        r.resolve({"data": {}})
+
+
+def test_changing_type_re_resolves_and_warns_about_dropped_options():
+    r = resolver()
+    with pytest.warns(UserWarning, match="dropping option.*epochs"):
+        raw, cfg = r.apply(RAW, [("stages.stage2_lift.type", "oracle")])
+    assert cfg["stages"]["stage2_lift"] == {"type": "oracle"}
+    # and back: martinez_mlp's defaults again (the dropped file value is gone)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, cfg = r.apply(raw, [("stages.stage2_lift.type", "martinez_mlp")])
+    assert cfg["stages"]["stage2_lift"]["epochs"] == 30
+
+
+def test_overrides_apply_left_to_right():
+    _, cfg = resolver().apply(RAW, [("seed", 2), ("seed", 3)])
+    assert cfg["seed"] == 3
+    assert flatten({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == {"a.b": 1, "a.c.d": 2, "e": 3}
