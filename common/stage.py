@@ -30,6 +30,8 @@ class Stage:
     defaults: ClassVar[Dict[str, Any]] = {}
     #: False for parts with nothing to learn (``oracle``): the pipeline never calls ``fit`` or caches them
     trainable: ClassVar[bool] = True
+    #: True for ``oracle`` parts, which read the ground truth of an evaluation sample (so never run on a video)
+    needs_ground_truth: ClassVar[bool] = False
 
     def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
         cfg = dict(cfg or {})

@@ -28,6 +28,14 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
     device = resolve_device(cfg["device"])
     work_dir = Path(work_dir)
     chain = Chain(cfg, device, log=_log)
+    if video is not None:
+        if "stage1_2d" not in chain.parts:
+            raise InputError("--input needs a pipeline with a stage1_2d detector")
+        for name, part in chain.parts.items():
+            if part.needs_ground_truth:
+                raise InputError(f"--input: stages.{name}.type={cfg['stages'][name]['type']} needs ground truth "
+                                 "and cannot run on a video")
+        clip = _read_video_timed(video)  # bad videos fail before any training
     dataset = {}
 
     def data():
@@ -39,7 +47,7 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
     chain.prepare(data)
     work_dir.mkdir(parents=True, exist_ok=True)
     if video is not None:
-        report = run_video(chain, work_dir, video)
+        report = run_video(chain, work_dir, video, clip)
         write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
         return report
 
@@ -64,16 +72,21 @@ def _summary(report: dict, work_dir: Path) -> None:
     _log(f"report: {work_dir / 'report.json'}")
 
 
-def run_video(chain: Chain, work_dir: Path, video: str) -> dict:
-    from common import plots
+def _read_video_timed(video: str):
     from common.video import read_video
 
-    if "stage1_2d" not in chain.parts:
-        raise InputError("--input needs a pipeline with a stage1_2d detector")
     t0 = time.perf_counter()
     frames, fps = read_video(video)
+    return frames, fps, time.perf_counter() - t0
+
+
+def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
+    from common import plots
+
+    frames, fps, t_decode = clip
+    t0 = time.perf_counter()
     out = chain.run(frames, fps)
-    elapsed = time.perf_counter() - t0
+    elapsed = t_decode + time.perf_counter() - t0
     p2 = out["stage1_2d"]
     p2.save(work_dir / "pose2d.npz")
     if "stage2_lift" in out:

@@ -19,6 +19,7 @@ from common.stage import Detector2D
 class Oracle2D(Detector2D):
     defaults = {"noise_px": 0.0, "drop_rate": 0.0}
     trainable = False
+    needs_ground_truth = True
 
     def predict(self, frames, fps=25.0, sample=None) -> Pose2DSeq:
         if sample is None:

@@ -142,7 +142,7 @@ class SingleFrameLifter(Lifter):
             opt.zero_grad()
             loss.backward()
             opt.step()
-            return float(loss)
+            return loss.item()
 
         def validate() -> float:
             if va is None:

@@ -13,6 +13,7 @@ from common.stage import Lifter
 class Oracle3D(Lifter):
     defaults = {}
     trainable = False
+    needs_ground_truth = True
 
     def predict(self, pose2d, sample=None) -> Pose3DSeq:
         if sample is None or sample.joints3d is None:

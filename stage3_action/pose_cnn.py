@@ -135,7 +135,7 @@ class PoseCNNClassifier(ActionClassifier):
             loss.backward()
             opt.step()
             sched.step()
-            return float(loss)
+            return loss.item()
 
         def validate():
             if not data.val:

@@ -1,0 +1,295 @@
+"""Readers for the annotated datasets, returning plain numpy arrays and dicts (pixels, metres; shapes below).
+
+Each raises :class:`InputError` naming the file and the field for a missing or corrupt file. Layout names
+(``common.skeleton``) say what the joint axes mean.
+
+* Penn Action ``.mat`` (Zhang et al., ICCV 2013)              -> :func:`read_penn_mat`       (``penn13``)
+* NTU RGB+D ``.skeleton`` (Shahroudy et al., CVPR 2016)        -> :func:`read_ntu_skeleton`   (``ntu25``)
+* Human3.6M ``.npz`` / ``.npy`` / COCO-style ``.json`` (mmpose test files)
+  -> :func:`read_h36m_npz`, :func:`read_h36m_detections`, :func:`read_h36m_coco_json`        (``h36m17``)
+* COCO keypoints ``.json`` (also COCO-WholeBody's body part)   -> :func:`read_coco_keypoints` (``coco17``)
+* MPII ``.json`` (the mmpose list of {image, joints, ...})     -> :func:`read_mpii_json`      (``mpii16``)
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+
+from .errors import InputError
+
+COCO_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
+              "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
+              "right_knee", "left_ankle", "right_ankle")
+
+
+def _existing(path, what: str) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: {what} file not found")
+    return path
+
+
+def _array(value, path, field: str, shape, dtype=np.float64) -> np.ndarray:
+    """``value`` as an array of ``shape`` (None = any size on that axis), else InputError naming the field."""
+    try:
+        a = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise InputError(f"{path}: field {field!r}: expected numbers of shape {shape}") from None
+    if a.ndim != len(shape) or any(s is not None and s != n for s, n in zip(shape, a.shape)):
+        raise InputError(f"{path}: field {field!r}: expected shape {shape}, got {a.shape}")
+    return a
+
+
+def _get(d: Dict[str, Any], key: str, path, where: str = ""):
+    if not isinstance(d, dict) or key not in d:
+        raise InputError(f"{path}: missing field {where}{key!r}")
+    return d[key]
+
+
+def _load_json(path, what: str):
+    path = _existing(path, what)
+    try:
+        with open(path, "rb") as f:
+            return path, json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a valid {what} JSON file ({e})") from None
+
+
+# ------------------------------------------------------------------------------------------------ Penn Action
+def read_penn_mat(path) -> Dict[str, Any]:
+    """One Penn Action sequence (``labels/NNNN.mat``).
+
+    Returns ``action`` (str, e.g. ``"baseball_swing"``), ``pose`` (str view: front/back/left/right),
+    ``x``, ``y`` (T, 13) pixels, ``keypoints`` (T, 13, 2) pixels in the ``penn13`` order (the file's columns,
+    person's right first -- see ``common.skeleton.PENN13``), ``visibility`` (T, 13) uint8 0/1, ``bbox`` (T, 4)
+    ``x1, y1, x2, y2`` pixels, ``nframes`` T, ``dimensions`` (H, W, T) and ``train`` (bool, from 1 / -1).
+    A few files hold one box fewer than frames (e.g. 1865.mat: 72 for 73); the last box is repeated.
+    """
+    from scipy.io import loadmat  # scipy is slow to import; only Penn needs it
+
+    path = _existing(path, "Penn Action .mat")
+    try:
+        m = loadmat(str(path))
+    except Exception as e:  # scipy raises ValueError, MatReadError, TypeError, ... for corrupt files
+        raise InputError(f"{path}: not a readable MATLAB .mat file ({type(e).__name__}: {e})") from None
+    x = _array(_get(m, "x", path), path, "x", (None, 13))
+    T = x.shape[0]
+    y = _array(_get(m, "y", path), path, "y", (T, 13))
+    vis = _array(_get(m, "visibility", path), path, "visibility", (T, 13), np.uint8)
+    bbox = _array(_get(m, "bbox", path), path, "bbox", (None, 4))
+    if not 1 <= bbox.shape[0] <= T or bbox.shape[0] < T - 1:
+        raise InputError(f"{path}: field 'bbox': expected {T} (or {T - 1}) rows, got {bbox.shape[0]}")
+    bbox = np.concatenate([bbox, np.repeat(bbox[-1:], T - bbox.shape[0], axis=0)])
+    nframes = int(_array(_get(m, "nframes", path), path, "nframes", (1, 1)).ravel()[0])
+    if nframes != T:
+        raise InputError(f"{path}: field 'nframes' = {nframes} but 'x' has {T} rows")
+    dims = _array(_get(m, "dimensions", path), path, "dimensions", (1, 3)).astype(int).ravel()
+    action = np.asarray(_get(m, "action", path)).ravel()
+    pose = np.asarray(m.get("pose", [""])).ravel()
+    train = int(_array(_get(m, "train", path), path, "train", (1, 1)).ravel()[0])
+    if action.size != 1 or train not in (1, -1):
+        raise InputError(f"{path}: fields 'action'/'train': expected one action name and train = 1 or -1")
+    return {"action": str(action[0]), "pose": str(pose[0]) if pose.size else "", "x": x, "y": y,
+            "keypoints": np.stack([x, y], axis=-1), "visibility": vis, "bbox": bbox, "nframes": nframes,
+            "dimensions": tuple(int(d) for d in dims), "train": train == 1}
+
+
+# ------------------------------------------------------------------------------------------------ NTU RGB+D
+def read_ntu_skeleton(path) -> Dict[str, Any]:
+    """An NTU RGB+D ``.skeleton`` file (Kinect v2, 25 joints, ``ntu25``).
+
+    Text format: frame count; per frame a body count, then per body an info line (bodyID, clippedEdges, hand
+    confidences and states, isRestricted, leanX, leanY, trackingState), a joint count (25) and one line per
+    joint: ``x y z`` (camera space, metres: x to the SENSOR's left, y up, z forward -- right-handed),
+    ``depthX depthY`` (512x424 depth-image pixels), ``colorX colorY`` (1920x1080 colour-image pixels),
+    orientation ``qw qx qy qz`` and trackingState (0 not tracked, 1 inferred, 2 tracked). As x grows to the
+    sensor's left and colorX grows with x, the colour video is a mirror image: a person facing the camera has
+    their left joints on the image's left.
+
+    Returns ``body_ids`` (B,) int (bodies in order of first appearance), ``joints`` (B, T, 25, 3) metres,
+    ``color`` (B, T, 25, 2), ``depth`` (B, T, 25, 2), ``orientation`` (B, T, 25, 4), ``tracking`` (B, T, 25)
+    int8, ``present`` (B, T) bool (absent bodies are zeros), ``n_frames`` T.
+    """
+    path = _existing(path, "NTU .skeleton")
+    try:
+        lines = [ln.split() for ln in path.read_text().splitlines() if ln.strip()]
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: cannot read NTU .skeleton text ({e})") from None
+    pos = 0
+
+    def ints(n: int, what: str) -> List[int]:
+        nonlocal pos
+        if pos >= len(lines) or len(lines[pos]) < n:
+            raise InputError(f"{path}: NTU .skeleton line {pos + 1}: expected {what}")
+        try:
+            vals = [int(v) for v in lines[pos][:n]]
+        except ValueError:
+            raise InputError(f"{path}: NTU .skeleton line {pos + 1}: expected {what}, got {lines[pos][:n]}") from None
+        pos += 1
+        return vals
+
+    n_frames = ints(1, "the frame count")[0]
+    frames: List[Dict[int, np.ndarray]] = []
+    order: List[int] = []
+    for t in range(n_frames):
+        bodies = {}
+        for _ in range(ints(1, f"the body count of frame {t}")[0]):
+            body_id = ints(1, f"a body info line in frame {t}")[0]
+            n_joints = ints(1, f"the joint count in frame {t}")[0]
+            if n_joints != 25 or pos + 25 > len(lines):
+                raise InputError(f"{path}: NTU .skeleton frame {t}: expected 25 joint lines, got {n_joints}")
+            try:
+                bodies[body_id] = np.array([lines[pos + i][:12] for i in range(25)], dtype=np.float64)
+            except ValueError:
+                raise InputError(f"{path}: NTU .skeleton frame {t}: expected 25 lines of 12 numbers") from None
+            pos += 25
+            if body_id not in order:
+                order.append(body_id)
+        frames.append(bodies)
+    B = len(order)
+    data = np.zeros((B, n_frames, 25, 12))
+    present = np.zeros((B, n_frames), dtype=bool)
+    for t, bodies in enumerate(frames):
+        for bid, arr in bodies.items():
+            data[order.index(bid), t] = arr
+            present[order.index(bid), t] = True
+    return {"body_ids": np.array(order, dtype=np.int64), "joints": data[..., 0:3], "depth": data[..., 3:5],
+            "color": data[..., 5:7], "orientation": data[..., 7:11], "tracking": data[..., 11].astype(np.int8),
+            "present": present, "n_frames": n_frames}
+
+
+# ------------------------------------------------------------------------------------------------ Human3.6M
+def read_h36m_npz(path) -> Dict[str, np.ndarray]:
+    """A Human3.6M annotation ``.npz`` as prepared for mmpose/SPIN (e.g. ``test_h36m_body3d.npz``).
+
+    Returns every array of the file plus, where present: ``imgname`` (N,) str, ``center`` (N, 2) px,
+    ``scale`` (N,) (bbox size / 200 px), ``kps2d`` (N, J, 2) px and ``vis2d`` (N, J) from ``part``,
+    ``kps3d`` (N, J, 3) camera-frame metres (x right, y down, z forward) and ``vis3d`` (N, J) from ``S``.
+    J = 17 is ``h36m17``; ``test_h36m.npz`` holds J = 24 (the SPIN joint set: LSP 14, then pelvis, thorax,
+    spine, jaw, head, nose, eyes, ears; here only the joints H36M has are non-zero) and SMPL ``pose`` (N, 72)
+    and ``shape`` (N, 10).
+    """
+    path = _existing(path, "Human3.6M .npz")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:
+        raise InputError(f"{path}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    if "part" not in out and "S" not in out:
+        raise InputError(f"{path}: missing field 'part' (N, J, 3) or 'S' (N, J, 4)")
+    if "part" in out:
+        part = _array(out["part"], path, "part", (None, None, 3))
+        out["kps2d"], out["vis2d"] = part[..., :2], part[..., 2]
+    if "S" in out:
+        S = _array(out["S"], path, "S", (None, None, 4))
+        out["kps3d"], out["vis3d"] = S[..., :3], S[..., 3]
+    return out
+
+
+def read_h36m_detections(path) -> Dict[str, np.ndarray]:
+    """2D detections ``.npy`` (N, 17, 3) in ``h36m17`` order: ``kps2d`` (N, 17, 2) px, ``scores`` (N, 17)."""
+    path = _existing(path, "Human3.6M detections .npy")
+    try:
+        a = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as e:
+        raise InputError(f"{path}: not a readable .npy file ({type(e).__name__}: {e})") from None
+    a = _array(a, path, "detections", (None, 17, 3))
+    return {"kps2d": a[..., :2], "scores": a[..., 2]}
+
+
+def read_h36m_coco_json(path) -> Dict[str, Any]:
+    """Human3.6M frames in a COCO-style json (mmpose ``h36m_coco.json``): 17 keypoints in ``h36m17`` order.
+
+    The category's keypoint names call index 1-3 ``left_hip/knee/foot`` and 11-13 ``left_shoulder/...``, but
+    the coordinates are the usual h36m17 ones (index 1 is on the same side as index 14, the right shoulder; the
+    2D values equal ``part`` of ``test_h36m_body3d.npz``), so the names are not used.
+
+    Returns per annotation (N in file order): ``file_name`` (list of N str), ``image_id`` (N,), ``width``,
+    ``height`` (N,) px, ``kps2d`` (N, 17, 2) px, ``vis2d`` (N, 17), ``kps3d`` (N, 17, 3) WORLD metres (z up;
+    NaN where the file has none), ``vis3d`` (N, 17), ``bbox`` (N, 4) ``x, y, w, h`` px.
+    """
+    path, d = _load_json(path, "Human3.6M COCO-style")
+    images = {im["id"]: im for im in _get(d, "images", path)}
+    anns = _get(d, "annotations", path)
+    out: Dict[str, Any] = {"file_name": [], "image_id": [], "width": [], "height": [], "kps2d": [], "vis2d": [],
+                           "kps3d": [], "vis3d": [], "bbox": []}
+    for i, a in enumerate(anns):
+        where = f"annotations[{i}]."
+        kp = _array(_get(a, "keypoints", path, where), path, where + "keypoints", (51,)).reshape(17, 3)
+        k3 = a.get("keypoints_3d")
+        k3 = np.full((17, 4), np.nan) if k3 is None else _array(k3, path, where + "keypoints_3d", (68,)).reshape(17, 4)
+        im = images.get(_get(a, "image_id", path, where))
+        if im is None:
+            raise InputError(f"{path}: {where}image_id {a['image_id']} is not in 'images'")
+        out["file_name"].append(str(_get(im, "file_name", path, "images[].")))
+        out["image_id"].append(a["image_id"])
+        out["width"].append(im.get("width", 0)), out["height"].append(im.get("height", 0))
+        out["kps2d"].append(kp[:, :2]), out["vis2d"].append(kp[:, 2])
+        out["kps3d"].append(k3[:, :3]), out["vis3d"].append(k3[:, 3])
+        out["bbox"].append(_array(a.get("bbox", [0, 0, 0, 0]), path, where + "bbox", (4,)))
+    for k in out:
+        if k != "file_name":
+            out[k] = np.asarray(out[k]).reshape((len(anns),) + np.shape(out[k])[1:])
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ COCO, MPII
+def read_coco_keypoints(path) -> List[Dict[str, Any]]:
+    """Person keypoints from a COCO json (``person_keypoints_*.json``, or COCO-WholeBody's body part).
+
+    One dict per annotation, in file order: ``image`` (file name), ``image_id``, ``width``, ``height`` (image
+    size, px), ``id``, ``keypoints`` (17, 2) px in ``coco17`` order, ``visibility`` (17,) int (0 not
+    labelled, 1 labelled but occluded, 2 visible), ``bbox`` (4,) ``x, y, w, h`` px, ``num_keypoints``,
+    ``iscrowd``. Annotations without labelled keypoints are kept (``num_keypoints`` 0).
+    """
+    path, d = _load_json(path, "COCO keypoints")
+    cats = _get(d, "categories", path)
+    for c in cats if isinstance(cats, list) else []:
+        if "keypoints" in c and tuple(c["keypoints"]) != COCO_NAMES:
+            raise InputError(f"{path}: categories[].keypoints: expected the 17 COCO keypoint names, got "
+                             f"{list(c['keypoints'])[:3]}... ({len(c['keypoints'])} names)")
+    images = {im["id"]: im for im in _get(d, "images", path)}
+    people = []
+    for i, a in enumerate(_get(d, "annotations", path)):
+        where = f"annotations[{i}]."
+        kp = _array(_get(a, "keypoints", path, where), path, where + "keypoints", (51,)).reshape(17, 3)
+        im = images.get(_get(a, "image_id", path, where))
+        if im is None:
+            raise InputError(f"{path}: {where}image_id {a['image_id']} is not in 'images'")
+        people.append({"image": str(_get(im, "file_name", path, "images[].")), "image_id": a["image_id"],
+                       "width": int(im.get("width", 0)), "height": int(im.get("height", 0)), "id": a.get("id"),
+                       "keypoints": kp[:, :2], "visibility": kp[:, 2].astype(np.int64),
+                       "bbox": _array(_get(a, "bbox", path, where), path, where + "bbox", (4,)),
+                       "num_keypoints": int(a.get("num_keypoints", int((kp[:, 2] > 0).sum()))),
+                       "iscrowd": int(a.get("iscrowd", 0))})
+    return people
+
+
+def read_mpii_json(path) -> List[Dict[str, Any]]:
+    """MPII Human Pose annotations in the mmpose json form: a list of ``{image, joints, joints_vis, center,
+    scale}`` (``headbox`` optional).
+
+    One dict per person: ``image`` (file name), ``joints`` (16, 2) px in ``mpii16`` order (unlabelled joints
+    are -1, -1 with visibility 0), ``visibility`` (16,) int, ``center`` (2,) px, ``scale`` (person height /
+    200 px), and ``head_box`` (4,) ``x1, y1, x2, y2`` px when the file gives one.
+    """
+    path, d = _load_json(path, "MPII")
+    if not isinstance(d, list):
+        raise InputError(f"{path}: expected a JSON list of MPII person annotations, got {type(d).__name__}")
+    people = []
+    for i, a in enumerate(d):
+        where = f"[{i}]."
+        p = {"image": str(_get(a, "image", path, where)),
+             "joints": _array(_get(a, "joints", path, where), path, where + "joints", (16, 2)),
+             "visibility": _array(_get(a, "joints_vis", path, where), path, where + "joints_vis", (16,)).astype(int),
+             "center": _array(_get(a, "center", path, where), path, where + "center", (2,)),
+             "scale": float(_array(_get(a, "scale", path, where), path, where + "scale", ()))}
+        for key in ("headbox", "head_box"):
+            if key in a:  # (4,) or ((x1, y1), (x2, y2))
+                p["head_box"] = _array(np.ravel(a[key]), path, where + key, (4,))
+        people.append(p)
+    return people

@@ -1,0 +1,438 @@
+"""``mmpose_topdown``: mmpose's top-down pose estimator, trained on the synthetic renders (the learned default).
+
+The network is an mmpose ``TopdownPoseEstimator`` built by mmpose's registry from an mmpose-style python config
+(``configs/mmpose/topdown_small.py`` by default: ``model``, ``codec``, ``input_size``), so any mmpose top-down
+config with a heatmap head (SimpleBaseline, Xiao et al. 2018) or a SimCC head (RTMPose, Jiang et al. 2023) and a
+17-joint output drops in, and a downloaded mmpose checkpoint for it loads through the ``checkpoint`` option.
+``mmpose.apis`` needs torchvision, which this project cannot use, so the small top-down path is written here:
+
+- encode: a box per frame (the whole frame, or the box of the previous frame's key-points when ``box: track``),
+  an affine crop to ``input_size`` (:mod:`stage1_2d.crop`), normalisation by the config's data_preprocessor
+  (mean / std / channel order);
+- model: ``backbone -> neck -> head.forward`` (a pure tensor function), twice with ``flip_test``: the mirrored
+  crop's output is mirrored back, its left/right channels swapped (h36m17 flip pairs) and re-aligned to the
+  unflipped grid before averaging;
+- decode: the config's codec (``head.decode``), then the inverse affine back to image pixels; scores are the
+  codec's confidences clipped to [0, 1].
+
+Training (``fit``, when ``checkpoint`` is null) crops each training frame around its ground-truth 2D box (grown
+by ``box_padding``) - or, one time in four, around the whole frame, as ``whole_frame`` inference sees it - with
+random scale, shift, rotation, horizontal flip (swapping the layout's flip pairs) and colour jitter, encodes the
+joints with the config's codec and minimises the head's own loss (``model.loss`` on ``PoseDataSample``\\ s) with
+AdamW and a warm-up + cosine schedule. Joints the renderer marks as occluded are still supervised by default
+(``supervise_occluded``): the synthetic world knows where they are, and the lifter downstream needs every joint;
+set it to false for data whose hidden joints are not annotated. Validation PCK@0.2 of the torso (left shoulder to
+right hip) is measured on ``data.val`` after each epoch through the same ``predict`` path a user's video takes.
+"""
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from common.dataset import Dataset, Sample
+from common.errors import InputError
+from common.handoff import Pose2DSeq
+from common.metrics import pck, torso_size
+from common.paths import REPO_ROOT
+from common.registry import register
+from common.skeleton import H36M17
+from common.stage import Detector2D, check_frames
+
+from . import crop as C
+
+BOX_MODES = ("whole_frame", "track")
+#: ``box: track`` trusts the previous frame's key-points when their mean score reaches this ...
+TRACK_MIN_SCORE = 0.3
+#: ... using only the joints scoring at least this much, and needs this many of them
+TRACK_JOINT_SCORE, TRACK_MIN_JOINTS = 0.2, 6
+#: fraction of training crops taken around the whole frame instead of the ground-truth box
+WHOLE_FRAME_PROB = 0.25
+
+
+def mmpose_registries():
+    """mmpose's MODELS and KEYPOINT_CODECS registries, filled by the imports that work without torchvision,
+    with 'mmpose' as mmengine's default scope (what ``mmpose.utils.register_all_modules`` would do)."""
+    from mmengine.registry import init_default_scope
+
+    import mmpose.codecs  # noqa: F401  (registers the codecs)
+    import mmpose.models  # noqa: F401  (registers backbones, heads, losses, estimators)
+    from mmpose.registry import KEYPOINT_CODECS, MODELS
+
+    init_default_scope("mmpose")
+    return MODELS, KEYPOINT_CODECS
+
+
+def resolve_path(path) -> Path:
+    """A path from the options: absolute as given, otherwise relative to the repository root."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else REPO_ROOT / p
+
+
+def load_config(path):
+    """The mmengine ``Config`` of an mmpose-style python config file holding at least ``model`` and ``codec``."""
+    from mmengine.config import Config
+
+    p = resolve_path(path)
+    if not p.is_file():
+        raise InputError(f"config: file {p} not found (expected an mmpose-style python config)")
+    cfg = Config.fromfile(str(p))
+    for key in ("model", "codec"):
+        if key not in cfg:
+            raise InputError(f"{p}: no '{key}' entry (expected model = dict(type='TopdownPoseEstimator', ...) "
+                             "and codec = dict(...))")
+    return cfg
+
+
+def _shift_last_axis(t: torch.Tensor, offset: float) -> torch.Tensor:
+    """``out[..., j] = t[..., j + offset]`` along the last axis, linearly interpolated, zero outside."""
+    if offset == 0:
+        return t
+    n = math.floor(offset)
+    f = offset - n
+
+    def take(k):
+        if k == 0:
+            return t
+        out = torch.zeros_like(t)
+        if k > 0:
+            out[..., :-k] = t[..., k:]
+        else:
+            out[..., -k:] = t[..., :k]
+        return out
+
+    return take(n) if f == 0 else (1 - f) * take(n) + f * take(n + 1)
+
+
+def flip_offset(codec, n_bins: int, width: int) -> float:
+    """How far (in output bins) a mirrored output lands from the unmirrored one along x.
+
+    A codec puts crop column ``u`` at output index ``a*u + b``; mirroring the crop (``u -> W-1-u``) and then the
+    output (``i -> N-1-i``) lands the point at ``i + N-1 - a*(W-1) - 2b``. MSRA heatmaps and SimCC labels use
+    ``a = N/W, b = 0`` (offset ``N/W - 1``: -0.75 bins for stride-4 heatmaps, +1 bin for SimCC at split 2);
+    UDP heatmaps (Huang et al. 2020) use ``a = (N-1)/(W-1)``, which makes the mirror exact (offset 0).
+    """
+    if type(codec).__name__ == "UDPHeatmap":
+        return 0.0
+    return n_bins / width - 1.0
+
+
+def random_train_box(rng: np.random.Generator, joints: np.ndarray, image_size, aspect: float,
+                     padding: float) -> Tuple[np.ndarray, np.ndarray, float, bool]:
+    """A random training box (center, scale, rotation in degrees, flip) for one frame's joints (J, 2)."""
+    if rng.random() < WHOLE_FRAME_PROB:
+        center, scale = C.whole_frame_box(image_size, aspect)
+        scale = scale * rng.uniform(0.85, 1.1)
+        center = center + rng.normal(0.0, 0.03, 2) * scale
+    else:
+        center, scale = C.box_from_keypoints(joints, padding, aspect)
+        scale = scale * rng.uniform(0.8, 1.35)
+        center = center + rng.uniform(-0.08, 0.08, 2) * scale
+    rotation = float(np.clip(rng.normal(0.0, 20.0), -45, 45)) if rng.random() < 0.5 else 0.0
+    return center, scale, rotation, bool(rng.random() < 0.5)
+
+
+@register("detector2d", "mmpose_topdown")
+class MMPoseTopdown(Detector2D):
+    """mmpose ``TopdownPoseEstimator`` from a config; trained on the synthetic renders unless ``checkpoint``."""
+
+    defaults = {
+        "config": "configs/mmpose/topdown_small.py",  # mmpose-style python config, relative to the repo root
+        "checkpoint": None,       # null: train on data.train's frames; a path: load this mmengine checkpoint
+        "epochs": 6,
+        "batch_size": 32,
+        "lr": 2e-3,               # AdamW, linear warm-up then cosine decay to 5 %
+        "weight_decay": 1e-4,
+        "frames_per_epoch": 3072,  # training crops per epoch, drawn at random from the kept frames
+        "frame_stride": 2,        # keep every n-th frame of each training sequence (neighbours are near-copies)
+        "supervise_occluded": True,
+        "val_frames": 384,        # validation frames scored after each epoch (whole sequences, spread out)
+        "flip_test": True,
+        "box": "track",           # whole_frame | track (previous frame's key-points, else the whole frame)
+        "box_padding": 1.25,
+        "batch_infer": 16,
+    }
+
+    def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
+        super().__init__(cfg, device, seed)
+        if self.cfg["box"] not in BOX_MODES:
+            raise InputError(f"detector2d mmpose_topdown.box: expected one of {', '.join(BOX_MODES)}, "
+                             f"got {self.cfg['box']!r}")
+        for key in ("epochs", "batch_size", "batch_infer", "frames_per_epoch", "frame_stride"):
+            if int(self.cfg[key]) < (0 if key == "epochs" else 1):
+                raise InputError(f"detector2d mmpose_topdown.{key}: expected a positive integer, got {self.cfg[key]}")
+        MODELS, CODECS = mmpose_registries()
+        self.mm_cfg = load_config(self.cfg["config"])
+        self.codec = CODECS.build(self.mm_cfg.codec)
+        self.input_size = tuple(int(v) for v in self.mm_cfg.get("input_size", self.codec.input_size))
+        self.aspect = self.input_size[0] / self.input_size[1]
+        torch.manual_seed(self.seed)
+        self.model = MODELS.build(self.mm_cfg.model)
+        if self.cfg["checkpoint"]:
+            self._load_checkpoint(self.cfg["checkpoint"])
+        else:
+            self.model.init_weights()
+        self.model.to(self.device).eval()
+        self.flip_indices = [int(i) for i in H36M17.flip_permutation]
+        pre = dict(self.mm_cfg.model.get("data_preprocessor") or {})
+        # mmpose feeds BGR images to the preprocessor, which swaps channels when bgr_to_rgb/rgb_to_bgr is set
+        self._net_rgb = bool(pre.get("bgr_to_rgb") or pre.get("rgb_to_bgr"))
+        self._mean = torch.tensor(pre.get("mean", [0.0] * 3), dtype=torch.float32).view(1, -1, 1, 1)
+        self._std = torch.tensor(pre.get("std", [1.0] * 3), dtype=torch.float32).view(1, -1, 1, 1)
+        self._check_outputs()
+
+    # ------------------------------------------------------------------ encode / model / decode
+    def _check_outputs(self) -> None:
+        """One forward pass on a blank crop: the head must output one channel per h36m17 joint."""
+        with torch.no_grad():
+            out = self._net(torch.zeros(1, 3, self.input_size[1], self.input_size[0], device=self.device))
+        k = (out[0] if isinstance(out, (tuple, list)) else out).shape[1]
+        if k != H36M17.n_joints:
+            raise InputError(f"{self.cfg['config']}: the head outputs {k} key-points, the h36m17 layout needs "
+                             f"{H36M17.n_joints}")
+        self._x_bins = (out[0] if isinstance(out, (tuple, list)) else out).shape[-1]
+
+    def normalise(self, crops: np.ndarray) -> torch.Tensor:
+        """RGB uint8 crops (B, H, W, 3) -> the network input (B, 3, H, W) as the config's data_preprocessor says."""
+        x = torch.from_numpy(np.ascontiguousarray(crops)).to(self.device).permute(0, 3, 1, 2).float()
+        if not self._net_rgb:
+            x = x.flip(1)
+        return (x - self._mean.to(x.device)) / self._std.to(x.device)
+
+    def _net(self, x: torch.Tensor):
+        """The pure tensor model: backbone (+ neck) + head.forward -> heatmaps or SimCC (x, y) vectors."""
+        return self.model.head.forward(self.model.extract_feat(x))
+
+    def forward(self, x: torch.Tensor, flip_test: bool):
+        """Network outputs for normalised crops; with ``flip_test`` averaged with the mirrored crops' outputs."""
+        if not flip_test:
+            return self._net(x)
+        both = self._net(torch.cat([x, x.flip(-1)]))
+        b = x.shape[0]
+        o = flip_offset(self.codec, self._x_bins, self.input_size[0])
+        if isinstance(both, torch.Tensor) and both.ndim == 4:  # heatmaps (2B, K, H, W)
+            plain, mirrored = both[:b], both[b:].flip(-1)[:, self.flip_indices]
+            return (plain + _shift_last_axis(mirrored, o)) / 2
+        if isinstance(both, (tuple, list)) and len(both) == 2:  # SimCC (x (2B, K, Wx), y (2B, K, Wy))
+            bx, by = both
+            mx = _shift_last_axis(bx[b:].flip(-1)[:, self.flip_indices], o)
+            my = by[b:][:, self.flip_indices]
+            return (bx[:b] + mx) / 2, (by[:b] + my) / 2
+        raise InputError(f"{self.cfg['config']}: flip_test supports heatmap and SimCC heads only; "
+                         "set flip_test: false")
+
+    @torch.no_grad()
+    def infer_crops(self, frames: np.ndarray, centers, scales) -> Tuple[np.ndarray, np.ndarray]:
+        """Key-points (B, J, 2) in image pixels and scores (B, J) for frames (B, H, W, 3) and their boxes."""
+        mats = [C.crop_matrix(c, s, self.input_size) for c, s in zip(centers, scales)]
+        crops = np.stack([C.warp(f, m, self.input_size) for f, m in zip(frames, mats)])
+        self.model.eval()
+        uv, scores = self.decode(self.forward(self.normalise(crops), bool(self.cfg["flip_test"])))
+        kps = np.stack([C.apply_affine(p, C.invert_affine(m)) for p, m in zip(uv, mats)])
+        return kps.astype(np.float32), np.clip(np.nan_to_num(scores), 0.0, 1.0).astype(np.float32)
+
+    def decode(self, out) -> Tuple[np.ndarray, np.ndarray]:
+        """Network outputs -> key-points (B, J, 2) in crop pixels and raw scores (B, J), by the config's codec.
+
+        UDP heatmaps decode to mmpose's ``[0, W]`` crop span (its UDP warp maps a box onto ``W - 1`` pixels);
+        they are rescaled to this module's pixel-centre crops."""
+        preds = self.model.head.decode(out)
+        uv = np.stack([np.asarray(p.keypoints, dtype=np.float64)[0, :, :2] for p in preds])
+        if type(self.codec).__name__ == "UDPHeatmap":
+            uv = uv * (np.asarray(self.input_size) - 1) / np.asarray(self.input_size)
+        return uv, np.stack([np.asarray(p.keypoint_scores, dtype=np.float64).reshape(-1) for p in preds])
+
+    def track_box(self, kps: np.ndarray, scores: np.ndarray, image_size) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        """The box around one frame's confident key-points, or None when they are not to be trusted."""
+        good = scores >= TRACK_JOINT_SCORE
+        if scores.mean() < TRACK_MIN_SCORE or good.sum() < TRACK_MIN_JOINTS:
+            return None
+        center, scale = C.box_from_keypoints(kps[good], self.cfg["box_padding"], self.aspect)
+        w, h = image_size
+        if min(scale) < 16 or not (0 <= center[0] < w and 0 <= center[1] < h):
+            return None
+        return center, scale
+
+    def predict(self, frames: np.ndarray, fps: float = 25.0, sample: Optional[Sample] = None) -> Pose2DSeq:
+        frames = check_frames(frames)
+        T, H, W = frames.shape[:3]
+        whole = C.whole_frame_box((W, H), self.aspect)
+        kps = np.zeros((T, H36M17.n_joints, 2), np.float32)
+        scores = np.zeros((T, H36M17.n_joints), np.float32)
+        if self.cfg["box"] == "whole_frame":
+            bs = int(self.cfg["batch_infer"])
+            for i in range(0, T, bs):
+                n = min(bs, T - i)
+                kps[i:i + n], scores[i:i + n] = self.infer_crops(frames[i:i + n], [whole[0]] * n, [whole[1]] * n)
+        else:  # track: each box comes from the frame before, so frames go one at a time
+            box = whole
+            for t in range(T):
+                kps[t:t + 1], scores[t:t + 1] = self.infer_crops(frames[t:t + 1], [box[0]], [box[1]])
+                box = self.track_box(kps[t], scores[t], (W, H)) or whole
+        return Pose2DSeq(kps[None], scores[None], (W, H), fps, H36M17.name)
+
+    # ------------------------------------------------------------------ training
+    def _frame_pool(self, samples: List[Sample]) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(frames, joints2d, visible) of every ``frame_stride``-th frame of each sequence, loaded once."""
+        stride = int(self.cfg["frame_stride"])
+        pool = []
+        for s in tqdm(samples, desc="mmpose_topdown: loading frames", leave=False):
+            if s.layout != H36M17.name:
+                raise InputError(f"sample {s.name}: layout {s.layout}, mmpose_topdown trains on {H36M17.name}")
+            frames = check_frames(s.frames(), f"sample {s.name} frames")
+            if len(frames) != s.n_frames:
+                raise InputError(f"sample {s.name}: {len(frames)} frames but {s.n_frames} poses")
+            pool.append((frames[::stride].copy(), np.asarray(s.joints2d, np.float64)[::stride],
+                         np.asarray(s.visible, bool)[::stride]))
+        return pool
+
+    def _val_subset(self, samples: List[Sample]) -> List[Sample]:
+        """Whole validation sequences, spread over the split, holding about ``val_frames`` frames."""
+        samples = [s for s in samples if s.load_frames is not None]
+        if not samples:
+            return []
+        per = max(1, int(np.mean([s.n_frames for s in samples])))
+        k = max(1, min(len(samples), round(int(self.cfg["val_frames"]) / per)))
+        return [samples[i] for i in np.linspace(0, len(samples) - 1, k).round().astype(int)]
+
+    def evaluate(self, samples: List[Sample], frames: Optional[List[np.ndarray]] = None) -> float:
+        """PCK@0.2 of the ground-truth torso (left shoulder - right hip) over all joints of ``samples``."""
+        preds, gts = [], []
+        for i, s in enumerate(samples):
+            f = frames[i] if frames is not None else s.frames()
+            preds.append(self.predict(f, s.fps).keypoints[0])
+            gts.append(np.asarray(s.joints2d, np.float64))
+        if not preds:
+            return float("nan")
+        pred, gt = np.concatenate(preds), np.concatenate(gts)
+        return pck(pred, gt, ref_size=torso_size(gt), thr=0.2)
+
+    def _batch(self, rng: np.random.Generator, pool, index: np.ndarray):
+        """Augmented crops (B, H, W, 3) uint8 and their packed targets (a list of PoseDataSample)."""
+        from mmengine.structures import InstanceData, PixelData
+        from mmpose.structures import PoseDataSample
+
+        perm = np.asarray(self.flip_indices)
+        crops, samples = [], []
+        for seq, t in index:
+            frames, joints, visible = pool[seq]
+            frame = frames[t]
+            center, scale, rot, flip = random_train_box(rng, joints[t], frame.shape[1::-1], self.aspect,
+                                                        self.cfg["box_padding"])
+            M = C.crop_matrix(center, scale, self.input_size, rot, flip)
+            crops.append(C.warp(frame, M, self.input_size))
+            kp = C.apply_affine(joints[t], M)
+            w = np.ones(len(kp), np.float32) if self.cfg["supervise_occluded"] else visible[t].astype(np.float32)
+            if flip:
+                kp, w = kp[perm], w[perm]
+            enc = self.codec.encode(kp[None].astype(np.float32), w[None])
+            ds = PoseDataSample()
+            fields = {v: torch.as_tensor(enc[k]) for k, v in self.codec.field_mapping_table.items() if k in enc}
+            if fields:
+                ds.gt_fields = PixelData(**fields)
+            ds.gt_instance_labels = InstanceData(**{v: torch.as_tensor(np.asarray(enc[k], np.float32))
+                                                    for k, v in self.codec.label_mapping_table.items() if k in enc})
+            samples.append(ds.to(self.device))
+        return np.stack(crops), samples
+
+    def _colour_jitter(self, rng: np.random.Generator, crops: np.ndarray) -> np.ndarray:
+        """Per-crop brightness / contrast / channel-gain jitter on uint8 RGB crops."""
+        x = crops.astype(np.float32)
+        b = len(x)
+        gain = rng.uniform(0.75, 1.25, (b, 1, 1, 1)) * rng.uniform(0.9, 1.1, (b, 1, 1, 3))
+        mean = x.mean(axis=(1, 2, 3), keepdims=True)
+        x = (x - mean) * gain + mean * rng.uniform(0.8, 1.2, (b, 1, 1, 1)) + rng.normal(0, 4, x.shape[:1] + (1, 1, 1))
+        return np.clip(x, 0, 255).astype(np.uint8)
+
+    def fit(self, data: Dataset) -> Dict[str, Any]:
+        if self.cfg["checkpoint"]:  # a given checkpoint is used as it is: only measured
+            val = self._val_subset(data.val)
+            return {"trained": False, "checkpoint": str(self.cfg["checkpoint"]), "val_pck": self.evaluate(val)}
+        train = [s for s in data.train if s.load_frames is not None]
+        if not train:
+            raise InputError(f"dataset {data.name}: no training sample has frames; mmpose_topdown trains on RGB "
+                             "frames (or set checkpoint: PATH)")
+        torch.manual_seed(self.seed)
+        rng = np.random.default_rng(self.seed)
+        t0 = time.perf_counter()
+        pool = self._frame_pool(train)
+        index = np.array([(i, t) for i, p in enumerate(pool) for t in range(len(p[0]))])
+        val = self._val_subset(data.val)
+        val_frames = [s.frames() for s in val]
+        load_s = time.perf_counter() - t0
+
+        epochs, bs = int(self.cfg["epochs"]), int(self.cfg["batch_size"])
+        steps = max(1, math.ceil(int(self.cfg["frames_per_epoch"]) / bs))
+        total, warm = epochs * steps, min(100, max(1, epochs * steps // 10))
+        opt = torch.optim.AdamW(self.model.parameters(), lr=float(self.cfg["lr"]),
+                                weight_decay=float(self.cfg["weight_decay"]))
+        sched = torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda i: (i + 1) / warm if i < warm
+            else 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * (i - warm) / max(1, total - warm))))
+        history = {"loss": [], "val_pck": [], "epoch_time_s": []}
+        for epoch in range(epochs):
+            te = time.perf_counter()
+            self.model.train()
+            losses = []
+            bar = tqdm(range(steps), desc=f"mmpose_topdown epoch {epoch + 1}/{epochs}", leave=False)
+            for _ in bar:
+                crops, targets = self._batch(rng, pool, index[rng.choice(len(index), bs, replace=len(index) < bs)])
+                x = self.normalise(self._colour_jitter(rng, crops))
+                out = self.model.loss(x, targets)
+                loss = sum(v for k, v in out.items() if k.startswith("loss"))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                losses.append(float(loss))
+                bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3g}")
+            self.model.eval()
+            history["loss"].append(float(np.mean(losses)))
+            history["val_pck"].append(self.evaluate(val, val_frames) if val else float("nan"))
+            history["epoch_time_s"].append(time.perf_counter() - te)
+            tqdm.write(f"mmpose_topdown epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4g}, "
+                       f"val PCK@0.2 {history['val_pck'][-1]:.3f}")
+        return {"trained": True, "epochs": epochs, "steps": total, "n_train_frames": int(len(index)),
+                "n_val_frames": int(sum(s.n_frames for s in val)), **history,
+                "final_val_pck": history["val_pck"][-1] if epochs else float("nan"),
+                "load_time_s": load_s, "train_time_s": time.perf_counter() - t0}
+
+    # ------------------------------------------------------------------ checkpoints
+    def state(self) -> Dict[str, Any]:
+        """An mmengine-style checkpoint: ``{'meta': {...}, 'state_dict': ...}`` (plain types in ``meta``)."""
+        meta = {"stage": f"{self.kind}/{self.registered_name}", "config": str(self.cfg["config"]),
+                "input_size": list(self.input_size), "layout": H36M17.name,
+                "dataset_meta": {"num_keypoints": H36M17.n_joints, "keypoint_names": list(H36M17.names),
+                                 "flip_indices": list(self.flip_indices)},
+                "options": {k: v for k, v in self.cfg.items()}}
+        return {"meta": meta, "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
+
+    def load_state(self, state: Dict[str, Any]) -> None:
+        sd = state.get("state_dict", state) if isinstance(state, dict) else None
+        if not isinstance(sd, dict):
+            raise InputError("mmpose_topdown state: expected {'meta': ..., 'state_dict': ...}")
+        sd = {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
+        try:
+            self.model.load_state_dict(sd, strict=True)
+        except RuntimeError as e:
+            raise InputError(f"mmpose_topdown state: does not fit {self.cfg['config']} "
+                             f"({str(e).splitlines()[0]})") from None
+        self.model.to(self.device).eval()
+
+    def _load_checkpoint(self, path) -> None:
+        """Load an mmengine checkpoint file (what mmpose's model zoo ships) the way mmengine's runner does."""
+        from mmengine.runner import load_checkpoint
+
+        p = resolve_path(path)
+        if not p.is_file():
+            raise InputError(f"checkpoint: file {p} not found")
+        try:
+            load_checkpoint(self.model, str(p), map_location="cpu", strict=True, logger="silent")
+        except (RuntimeError, KeyError, EOFError, OSError) as e:
+            raise InputError(f"checkpoint {p}: cannot be loaded into {self.cfg['config']} "
+                             f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None

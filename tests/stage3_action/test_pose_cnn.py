@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from common import metrics
+from common.errors import InputError
+from common.registry import build
+from pipelines.chain import gt_pose2d, gt_pose3d
+from stage3_action.clips import test_windows, window_indices
+
+import stage3_action  # noqa: F401
+
+
+def test_pose_image_encoding():
+    enc = build("encoder", {"type": "pose_image"})
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 17, 3)).astype(np.float32)
+    sc = np.ones((10, 17), np.float32)
+    img = enc.encode(x, sc)
+    assert img.shape == (3, 10, 17)  # channels = coordinates, time vertical, joints horizontal
+    assert np.allclose(img[:, :, 0], 0)  # root-relative
+    assert np.allclose(enc.encode(2.5 * x, sc), img, atol=1e-5)  # scale invariant
+    sc[:, 5] = 0
+    assert np.allclose(enc.encode(x, sc)[:, :, 5], 0)  # confidence-weighted
+
+
+def test_clip_windows():
+    assert list(window_indices(8, 4, 0, 8)) == [1, 3, 5, 7]
+    assert len(test_windows(100, 32, multi=True)) == 6
+    assert len(test_windows(100, 32, multi=False)) == 1
+    assert test_windows(10, 32, multi=True)[0].max() == 9
+
+
+@pytest.mark.parametrize("dim", ["3d", "2d"])
+def test_training_beats_chance(tiny_poses, dim):
+    cls = build("action", {"type": "pose_cnn", "input": dim, "epochs": 25, "width": 16}, seed=0)
+    summary = cls.fit(tiny_poses)
+    assert summary["loss"][-1] < 0.7 * summary["loss"][0]
+    to_input = gt_pose3d if dim == "3d" else gt_pose2d
+    preds = [cls.predict(to_input(s)).index for s in tiny_poses.test]
+    acc = metrics.top1(preds, [s.action for s in tiny_poses.test])
+    assert acc > 3.0 / len(tiny_poses.action_names), acc  # chance is 1 / n_classes
+    with pytest.raises(InputError, match="trained on"):
+        cls.predict((gt_pose2d if dim == "3d" else gt_pose3d)(tiny_poses.test[0]))
