@@ -9,7 +9,7 @@ PY=${PYTHON:-python3.11}
 command -v "$PY" >/dev/null 2>&1 || PY=python3
 VENV="$ROOT/.venv"
 STAMP="$VENV/.setup-stamp"
-want=$(cat scripts/setup_env.sh setup.cfg | sha256sum | cut -d' ' -f1)
+want=$(cat scripts/setup_env.sh scripts/constraints.txt setup.cfg | sha256sum | cut -d' ' -f1)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
    && "$VENV/bin/python" -c "import torch, mmcv.ops, mmpose.models, mediapipe, optuna, sklearn" 2>/dev/null; then
@@ -18,7 +18,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
 fi
 
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-PIP="$VENV/bin/python -m pip install --quiet"
+PIP="$VENV/bin/python -m pip install --quiet --constraint $ROOT/scripts/constraints.txt"
 export MAX_JOBS=${MAX_JOBS:-2}
 
 # 1. torch first, pinned to the local CPU build; numpy < 2 (xtcocotools, mediapipe); setuptools < 82

@@ -15,8 +15,8 @@ def window_indices(n_frames: int, clip_len: int, start: float, length: float) ->
     """``clip_len`` frame indices covering ``[start, start + length)`` of a sequence of ``n_frames``."""
     length = min(max(length, 1.0), float(n_frames))
     start = min(max(start, 0.0), n_frames - length)
-    t = start + (np.arange(clip_len) + 0.5) * length / clip_len - 0.5
-    return np.clip(np.round(t), 0, n_frames - 1).astype(int)
+    t = start + (np.arange(clip_len) + 0.5) * length / clip_len  # centres of clip_len equal segments
+    return np.clip(np.floor(t), 0, n_frames - 1).astype(int)
 
 
 def random_window(n_frames: int, clip_len: int, rng: np.random.Generator, speed: float = 0.2) -> np.ndarray:
@@ -25,7 +25,7 @@ def random_window(n_frames: int, clip_len: int, rng: np.random.Generator, speed:
     return window_indices(n_frames, clip_len, start, length)
 
 
-def test_windows(n_frames: int, clip_len: int, multi: bool) -> List[np.ndarray]:
+def eval_windows(n_frames: int, clip_len: int, multi: bool) -> List[np.ndarray]:
     """The middle window, or all windows spaced ``clip_len // 2`` apart (at least one)."""
     if not multi or n_frames <= clip_len:
         return [window_indices(n_frames, clip_len, (n_frames - clip_len) / 2, clip_len)]

@@ -24,7 +24,7 @@ from common.skeleton import get_layout
 from common.stage import ActionClassifier
 from common.training import seed_everything, train_epochs
 
-from .clips import random_window, test_windows
+from .clips import random_window, eval_windows
 
 
 class PoseCNN(nn.Module):
@@ -156,7 +156,7 @@ class PoseCNNClassifier(ActionClassifier):
     def _scores(self, x, sc, multi=None) -> np.ndarray:
         multi = self.cfg["multi_clip"] if multi is None else multi
         self.model.eval()
-        imgs = [self._image(x, sc, idx) for idx in test_windows(len(x), self.cfg["clip_len"], multi)]
+        imgs = [self._image(x, sc, idx) for idx in eval_windows(len(x), self.cfg["clip_len"], multi)]
         p = torch.softmax(self.model(torch.as_tensor(np.stack(imgs)).to(self.device)), dim=-1)
         return p.mean(0).cpu().numpy()
 

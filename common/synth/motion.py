@@ -199,7 +199,7 @@ def bow(t, p, m: Motion) -> None:
 
 
 def sit_down(t, p, m: Motion) -> None:
-    """Sitting down onto an (unseen) chair: hips and knees go from straight to 85-95 deg over 0.6-1.0 of the
+    """Sitting down onto an (unseen) chair: hips and knees go from straight to 85-95 deg over half to all of the
     clip, the upper body leans forward mid-way and back, hands come to the thighs; feet stay planted."""
     T = t[-1] + (t[1] - t[0] if len(t) > 1 else 0.0)
     t0 = 0.25 * p["phase"] * T
@@ -256,7 +256,7 @@ def _base_posture(rng: np.random.Generator) -> np.ndarray:
     for s in "rl":
         a[J[f"{s}_shoulder"]] += (rng.uniform(5, 12), rng.uniform(-4, 6), 0)
         a[J[f"{s}_elbow"]] += (0, rng.uniform(8, 20), 0)
-        a[J[f"{s}_hip"]] += (rng.uniform(0, 4), 0, rng.uniform(-3, 6))
+        a[J[f"{s}_hip"]] += (rng.uniform(-2.5, 1.5), 0, rng.uniform(-3, 6))
         a[J[f"{s}_knee"]] += (0, rng.uniform(1, 6), 0)
     a[J["spine"], 1] += rng.uniform(-3, 6)
     a[J["neck"], 1] += rng.uniform(-5, 10)

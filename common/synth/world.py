@@ -15,6 +15,7 @@ import hashlib
 import json
 import multiprocessing as mp
 import os
+import zipfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -34,14 +35,14 @@ from .render import (body_primitives, render_background, render_frames, sample_a
                      shadow_polygons, visibility)
 
 #: bump when the generator changes what it produces, so that old caches are not reused
-VERSION = 2
+VERSION = 3
 SPLITS = ("train", "val", "test")
 
 SYNTH_DEFAULTS = {
     "seed": 0,                                            # everything is drawn from generators seeded by it
     "image_size": 256,                                    # square frames, pixels
     "frames": 32,                                         # frames per sequence
-    "fps": 25,
+    "fps": 25.0,
     "subjects": {"train": 10, "val": 3, "test": 3},       # procedural subjects per split (disjoint)
     "per_class": {"train": 16, "val": 4, "test": 6},      # sequences per action class per split
     "render": True,                                       # false: 2D/3D poses only, no frames (fast)
@@ -57,8 +58,33 @@ _NOT_HASHED = ("workers",)
 
 
 # ------------------------------------------------------------------------------------------------ config
+def _cast(key: str, default, value):
+    """``value`` as the type of ``default`` (an int may be given as a float with no fraction)."""
+    try:
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise TypeError
+            return value
+        if isinstance(default, int):
+            if isinstance(value, bool) or float(value) != int(value):
+                raise TypeError
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, list):
+            out = [float(x) for x in value]
+            if len(out) != 2 or not out[0] <= out[1]:
+                raise TypeError
+            return out
+    except (TypeError, ValueError):
+        want = "[low, high]" if isinstance(default, list) else type(default).__name__
+        raise InputError(f"synthetic data: {key} must be {want}, got {value!r}") from None
+    return value
+
+
 def resolve_cfg(cfg: Optional[dict]) -> dict:
-    """Defaults overridden by ``cfg`` (``None`` values keep the default); unknown keys raise InputError."""
+    """Defaults overridden by ``cfg`` (``None`` values keep the default), each value checked against its
+    default's type; unknown keys raise InputError listing the known ones."""
     out = copy.deepcopy(SYNTH_DEFAULTS)
     for k, v in (cfg or {}).items():
         if k not in SYNTH_DEFAULTS:
@@ -68,18 +94,18 @@ def resolve_cfg(cfg: Optional[dict]) -> dict:
         if isinstance(SYNTH_DEFAULTS[k], dict):
             if not isinstance(v, dict):
                 raise InputError(f"synthetic data: {k} must be a mapping with keys {', '.join(SPLITS)}")
-            for s in v:
+            for s, n in v.items():
                 if s not in SPLITS:
                     raise InputError(f"synthetic data: unknown split {k}.{s}; known: {', '.join(SPLITS)}")
-            out[k].update({s: int(n) for s, n in v.items() if n is not None})
+                if n is not None:
+                    out[k][s] = _cast(f"{k}.{s}", 0, n)
         else:
-            out[k] = list(v) if isinstance(v, (list, tuple)) else v
-    for k in ("fill", "elevation_deg", "baseline_m"):
-        if len(out[k]) != 2 or not out[k][0] <= out[k][1]:
-            raise InputError(f"synthetic data: {k} must be [low, high], got {out[k]}")
-    if int(out["image_size"]) < 32 or int(out["frames"]) < 2 or float(out["fps"]) <= 0:
-        raise InputError("synthetic data: need image_size >= 32, frames >= 2 and fps > 0")
+            out[k] = _cast(k, SYNTH_DEFAULTS[k], v)
+    if out["image_size"] < 32 or out["frames"] < 2 or out["fps"] <= 0 or out["jpeg_quality"] not in range(1, 101):
+        raise InputError("synthetic data: need image_size >= 32, frames >= 2, fps > 0 and jpeg_quality in 1-100")
     for s in SPLITS:
+        if out["per_class"][s] < 0 or out["subjects"][s] < 0:
+            raise InputError(f"synthetic data: per_class.{s} and subjects.{s} must not be negative")
         if out["per_class"][s] > 0 and out["subjects"][s] < 1:
             raise InputError(f"synthetic data: split {s} has sequences but subjects.{s} = 0")
     return out
@@ -291,11 +317,28 @@ def build_synthetic(cfg: Optional[dict] = None, cache_dir=None, progress: bool =
             complete = False
     if not complete:
         _generate(cfg, specs, cache_dir, progress)
-    splits: Dict[str, List[Sample]] = {s: [] for s in SPLITS}
-    for spec in specs:
-        splits[spec["split"]].append(_sample(cfg, spec, cache_dir / spec["split"] / f"{spec['name']}.npz"))
+    splits, bad = _load(cfg, specs, cache_dir)
+    if bad:                                   # damaged after completion: regenerate those files once
+        for p in bad:
+            p.unlink(missing_ok=True)
+        _generate(cfg, specs, cache_dir, progress)
+        splits, bad = _load(cfg, specs, cache_dir)
+        if bad:
+            raise InputError(f"{bad[0]}: unreadable synthetic-world cache file")
     return Dataset(name="synthetic", action_names=list(ACTIONS), train=splits["train"], val=splits["val"],
                    test=splits["test"], has_frames=bool(cfg["render"]))
+
+
+def _load(cfg: dict, specs: List[dict], cache_dir: Path):
+    splits: Dict[str, List[Sample]] = {s: [] for s in SPLITS}
+    bad = []
+    for spec in specs:
+        path = cache_dir / spec["split"] / f"{spec['name']}.npz"
+        try:
+            splits[spec["split"]].append(_sample(cfg, spec, path))
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+            bad.append(path)
+    return splits, bad
 
 
 def _generate(cfg: dict, specs: List[dict], cache_dir: Path, progress: bool) -> None:
@@ -310,9 +353,11 @@ def _generate(cfg: dict, specs: List[dict], cache_dir: Path, progress: bool) -> 
             same = json.loads(cfg_file.read_text()) == stored
         except ValueError:
             pass
+    elif any(any((cache_dir / s).glob("*.npz")) for s in SPLITS):
+        raise InputError(f"{cache_dir}: has .npz files but no cfg.json; not a synthetic-world cache, not touching it")
     for s in SPLITS:
         (cache_dir / s).mkdir(exist_ok=True)
-        if not same:                      # files from another config must not be resumed from
+        if not same:                      # files of another config or version must not be resumed from
             for old in (cache_dir / s).glob("*.npz"):
                 old.unlink()
     _write_atomic(cfg_file, lambda f: f.write(json.dumps(stored, indent=1, sort_keys=True).encode()))

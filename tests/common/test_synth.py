@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from common.errors import InputError
-from common.skeleton import H36M17
 from common.synth import world
 from common.synth.motion import ACTIONS
 from common.synth.world import SYNTH_DEFAULTS, build_synthetic
@@ -42,6 +41,16 @@ def test_unknown_key_is_an_input_error(tmp_path):
         build_synthetic({"sead": 1}, cache_dir=tmp_path, progress=False)
     with pytest.raises(InputError, match="split"):
         build_synthetic({"per_class": {"training": 1}}, cache_dir=tmp_path, progress=False)
+    with pytest.raises(InputError, match="frames must be int"):
+        build_synthetic({"frames": "many"}, cache_dir=tmp_path, progress=False)
+    with pytest.raises(InputError, match="fill must be"):
+        build_synthetic({"fill": [0.9, 0.5]}, cache_dir=tmp_path, progress=False)
+    # a folder of someone else's .npz files is never overwritten
+    (tmp_path / "train").mkdir()
+    (tmp_path / "train" / "mine.npz").write_bytes(b"precious")
+    with pytest.raises(InputError, match="not a synthetic-world cache"):
+        build_synthetic(TINY, cache_dir=tmp_path, progress=False)
+    assert (tmp_path / "train" / "mine.npz").read_bytes() == b"precious"
 
 
 def test_shapes_and_splits(tiny):
@@ -157,6 +166,9 @@ def test_half_written_cache_is_not_trusted(tmp_path):
     again = _build(d, render=False)
     assert (d / "COMPLETE").is_file() and victim.is_file()
     assert np.array_equal(again.train[0].joints3d, ds.train[0].joints3d)
+    victim.write_bytes(b"damaged after completion")           # rebuilt, not trusted
+    again = _build(d, render=False)
+    assert np.array_equal(again.train[0].joints3d, ds.train[0].joints3d)
 
 
 def _features(s):
@@ -193,4 +205,3 @@ def test_classes_are_separable_from_3d_motion(tmp_path):
     # ... but not trivially: the same class differs between subjects and sequences
     walk = [s for s in ds.train if s.action == 0]
     assert not np.allclose(_features(walk[0]), _features(walk[1]), rtol=0.05)
-    assert len(H36M17.names) == 17

@@ -5,7 +5,7 @@ from common import metrics
 from common.errors import InputError
 from common.registry import build
 from pipelines.chain import gt_pose2d, gt_pose3d
-from stage3_action.clips import test_windows, window_indices
+from stage3_action.clips import eval_windows, window_indices
 
 import stage3_action  # noqa: F401
 
@@ -25,9 +25,9 @@ def test_pose_image_encoding():
 
 def test_clip_windows():
     assert list(window_indices(8, 4, 0, 8)) == [1, 3, 5, 7]
-    assert len(test_windows(100, 32, multi=True)) == 6
-    assert len(test_windows(100, 32, multi=False)) == 1
-    assert test_windows(10, 32, multi=True)[0].max() == 9
+    assert len(eval_windows(100, 32, multi=True)) == 6
+    assert len(eval_windows(100, 32, multi=False)) == 1
+    assert eval_windows(10, 32, multi=True)[0].max() == 9
 
 
 @pytest.mark.parametrize("dim", ["3d", "2d"])
