@@ -13,3 +13,9 @@ SHARED_DATA = Path(os.environ.get("HAR_SHARED_DATA", REPO_ROOT.parent / "shared"
 
 def shared(*parts: str) -> Path:
     return SHARED_DATA.joinpath(*parts)
+
+
+def repo_path(p) -> Path:
+    """A path from a pipeline file or a default: absolute as given, otherwise relative to the repository root."""
+    p = Path(p).expanduser()
+    return p if p.is_absolute() else REPO_ROOT / p

@@ -27,6 +27,11 @@ STAGE_KINDS = {"stage1_2d": "detector2d", "stage2_lift": "lifter", "stage3_actio
 TOP_LEVEL = ("device", "seed", "data", "stages", "joint", "sweep")
 #: data keys used only for evaluation, never for training (they never enter a checkpoint's cache key)
 EVAL_DATA_KEYS = ("test_dir", "bvh_dir", "coco_json", "mpii_json", "image_dir")
+#: option names holding file or folder paths: relative values given on the command line (``--set``,
+#: ``--overrides``) are made absolute against the current directory; relative values in pipeline files stay
+#: relative and resolve against the repository root (``common.paths.repo_path``)
+PATH_KEYS = ("config", "checkpoint", "arch", "path", "file")
+PATH_SUFFIXES = ("_dir", "_json", "_path", "_file")
 _FLOAT_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")
 
 
@@ -146,6 +151,8 @@ class Resolver:
                 if i < len(parts) - 1:
                     node = node[p]
             value = check_type(key, node[parts[-1]], value)
+            if is_path_key(parts[-1]) and isinstance(value, str) and value and not Path(value).is_absolute():
+                value = str(Path.cwd() / value)
             # write into the raw file values, creating the path
             rnode = raw
             for p in parts[:-1]:
@@ -175,6 +182,10 @@ def _merge(where: str, base: Any, new: Any) -> Any:
             out[k] = _merge(f"{where}.{k}", base[k], v)
         return out
     return check_type(where, base, new)
+
+
+def is_path_key(name: str) -> bool:
+    return name in PATH_KEYS or name.endswith(PATH_SUFFIXES)
 
 
 def parse_set_tokens(tokens: List[str]) -> List[Tuple[str, Any]]:

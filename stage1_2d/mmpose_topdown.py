@@ -26,6 +26,8 @@ right hip) is measured on ``data.val`` after each epoch through the same ``predi
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
 import time
 from pathlib import Path
@@ -66,6 +68,20 @@ def mmpose_registries():
 
     init_default_scope("mmpose")
     return MODELS, KEYPOINT_CODECS
+
+
+@contextlib.contextmanager
+def quiet_mmengine():
+    """Hold back mmengine's INFO messages (``init_weights`` logs one per parameter)."""
+    from mmengine.logging import MMLogger
+
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def resolve_path(path) -> Path:
@@ -176,7 +192,8 @@ class MMPoseTopdown(Detector2D):
         if self.cfg["checkpoint"]:
             self._load_checkpoint(self.cfg["checkpoint"])
         else:
-            self.model.init_weights()
+            with quiet_mmengine():
+                self.model.init_weights()
         self.model.to(self.device).eval()
         self.flip_indices = [int(i) for i in H36M17.flip_permutation]
         pre = dict(self.mm_cfg.model.get("data_preprocessor") or {})
@@ -389,7 +406,7 @@ class MMPoseTopdown(Detector2D):
                 loss.backward()
                 opt.step()
                 sched.step()
-                losses.append(float(loss))
+                losses.append(loss.item())
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3g}")
             self.model.eval()
             history["loss"].append(float(np.mean(losses)))

@@ -8,7 +8,7 @@
 # behind this choice.
 input_size = (128, 128)
 
-codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(32, 32), sigma=2.0)
+codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(32, 32), sigma=2.0, unbiased=True)
 
 model = dict(
     type='TopdownPoseEstimator',

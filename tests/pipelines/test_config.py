@@ -82,3 +82,12 @@ def test_overrides_apply_left_to_right():
     _, cfg = resolver().apply(RAW, [("seed", 2), ("seed", 3)])
     assert cfg["seed"] == 3
     assert flatten({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == {"a.b": 1, "a.c.d": 2, "e": 3}
+
+
+def test_command_line_paths_resolve_against_the_current_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    raw = {**RAW, "data": {"frames": 16}}
+    r = Resolver(lambda raw: {**DATA_DEFAULTS})
+    _, cfg = r.apply(raw, [("data.bvh_dir", "clips"), ("data.coco_json", "/abs/a.json")])
+    assert cfg["data"]["bvh_dir"] == str(tmp_path / "clips")
+    assert cfg["data"]["coco_json"] == "/abs/a.json"

@@ -21,7 +21,7 @@ from stage1_2d.mmpose_topdown import MMPoseTopdown, flip_offset  # noqa: E402
 
 TINY_CONFIG = """
 input_size = (64, 64)
-codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(16, 16), sigma=1.5)
+codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(16, 16), sigma=1.5, unbiased=True)
 model = dict(
     type='TopdownPoseEstimator',
     data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
@@ -136,9 +136,9 @@ def test_affine_crop_round_trip_and_pixel_placement():
         pts = rng.uniform(0, 256, (17, 2))
         np.testing.assert_allclose(C.apply_affine(C.apply_affine(pts, M), C.invert_affine(M)), pts, atol=1e-9)
         np.testing.assert_allclose(C.apply_affine(center, M), [31.5, 23.5], atol=1e-9)  # box centre -> crop centre
-    # a bright pixel lands where the matrix says, also mirrored and rotated
-    img = np.zeros((100, 120, 3), np.uint8)
-    img[30, 70] = 255
+    # a bright spot lands where the matrix says, also mirrored and rotated
+    yy, xx = np.mgrid[:100, :120]
+    img = np.repeat(np.exp(-((xx - 70) ** 2 + (yy - 30) ** 2) / 18.0)[..., None], 3, -1).astype(np.float32)
     for rot, flip in ((0, False), (30, True)):
         M = C.crop_matrix((60, 50), (80, 80), (40, 40), rotation=rot, flip=flip)
         crop = C.warp(img, M, (40, 40)).sum(-1).astype(float)
@@ -159,21 +159,21 @@ def test_affine_crop_round_trip_and_pixel_placement():
 
 # ---------------------------------------------------------------- flip test
 @pytest.mark.parametrize("codec", [
-    dict(type="MSRAHeatmap", input_size=(64, 64), heatmap_size=(16, 16), sigma=1.5),
-    dict(type="UDPHeatmap", input_size=(64, 64), heatmap_size=(16, 16), sigma=1.5),
-    dict(type="SimCCLabel", input_size=(64, 64), sigma=3.0, simcc_split_ratio=2.0, normalize=False),
+    dict(type="MSRAHeatmap", input_size=(128, 128), heatmap_size=(32, 32), sigma=2.0, unbiased=True),
+    dict(type="UDPHeatmap", input_size=(128, 128), heatmap_size=(32, 32), sigma=2.0),
+    dict(type="SimCCLabel", input_size=(128, 128), sigma=4.0, simcc_split_ratio=2.0, normalize=False),
 ])
 def test_flip_test_averaging_is_aligned(tiny_config, codec):
     """Feed the merge the codec's own encoding of a pose and of its mirror image: the average must decode to
-    the pose (mmpose's plain flip-back is off by up to a bin here)."""
+    where the unflipped half alone decodes (mmpose's flip-back is off by 0.75 heatmap bins or 1 SimCC bin)."""
     from mmpose.registry import KEYPOINT_CODECS
 
     det = MMPoseTopdown({"config": tiny_config})
-    det.codec = KEYPOINT_CODECS.build(codec)
-    det.model.head.decoder = det.codec
-    kp = np.random.default_rng(2).uniform(8, 56, (1, 17, 2)).astype(np.float32)
+    det.codec = det.model.head.decoder = KEYPOINT_CODECS.build(codec)
+    det.input_size = (128, 128)
+    kp = np.random.default_rng(2).uniform(16, 112, (1, 17, 2)).astype(np.float32)
     mirrored = kp.copy()
-    mirrored[..., 0] = 63 - mirrored[..., 0]
+    mirrored[..., 0] = 127 - mirrored[..., 0]
     mirrored = mirrored[:, det.flip_indices]
 
     def encode(k):
@@ -186,12 +186,12 @@ def test_flip_test_averaging_is_aligned(tiny_config, codec):
     det._x_bins = (plain[0] if isinstance(plain, tuple) else plain).shape[-1]
     det._net = lambda x: tuple(torch.cat([a, b]) for a, b in zip(plain, mirror)) if isinstance(plain, tuple) \
         else torch.cat([plain, mirror])
-    merged = det.forward(torch.zeros(1, 3, 64, 64), flip_test=True)
-    decoded = det.decode(merged)[0][None]
-    tol = 0.6 if codec["type"] == "SimCCLabel" else 0.3  # SimCC labels are rounded to half a pixel
-    np.testing.assert_allclose(decoded, kp, atol=tol)
-    assert flip_offset(det.codec, det._x_bins, 64) == {"MSRAHeatmap": -0.75, "UDPHeatmap": 0.0,
-                                                       "SimCCLabel": 1.0}[codec["type"]]
+    merged = det.forward(torch.zeros(1, 3, 128, 128), flip_test=True)
+    decoded, alone = det.decode(merged)[0], det.decode(plain)[0]
+    np.testing.assert_allclose(decoded, alone, atol=0.3)  # the mirrored half adds no shift ...
+    np.testing.assert_allclose(decoded, kp, atol=0.5)     # ... and both sit on the pose (SimCC bins are 0.5 px)
+    assert flip_offset(det.codec, det._x_bins, 128) == {"MSRAHeatmap": -0.75, "UDPHeatmap": 0.0,
+                                                        "SimCCLabel": 1.0}[codec["type"]]
 
 
 # ---------------------------------------------------------------- checkpoints

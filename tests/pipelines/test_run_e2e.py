@@ -1,0 +1,89 @@
+"""The main command end to end, as a new user runs it, with tiny sizes: report keys and values, the cache,
+swapping a stage with one --set, and --input on a real video."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from common.paths import REPO_ROOT, shared
+
+TINY = ["data.frames=16", "data.image_size=128", "data.subjects.train=2", "data.subjects.val=1",
+        "data.subjects.test=1", "data.per_class.train=2", "data.per_class.val=1", "data.per_class.test=1",
+        "stages.stage1_2d.epochs=1", "stages.stage1_2d.frames_per_epoch=64", "stages.stage1_2d.val_frames=16",
+        "stages.stage2_lift.epochs=2", "stages.stage2_lift.width=64",
+        "stages.stage3_action.epochs=3", "stages.stage3_action.width=8"]
+
+
+def run(tmp_path, *extra, work="out"):
+    env = {**os.environ, "HAR_CACHE_DIR": str(tmp_path / "cache")}
+    cmd = [sys.executable, "pipelines/run.py", "pipelines/rgb_to_action.yaml", "--work-dir", str(tmp_path / work),
+           "--set", *TINY, *extra]
+    r = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("e2e")
+    return tmp, run(tmp)
+
+
+def test_report_keys_values_and_figures(first):
+    tmp, r = first
+    assert r.stdout.count("training") == 3  # each stage trained once, and says so
+    out = tmp / "out"
+    rep = json.loads((out / "report.json").read_text())
+    for sec, keys in {"stage1_2d": ["pck", "fps", "n_persons"],
+                      "stage2_lift": ["mpjpe_mm", "p_mpjpe_mm", "n_mpjpe_mm", "mpjpe_mm_noisy", "fps"],
+                      "stage3_action": ["top1", "top1_single_clip", "labels", "confusion_matrix", "fps"],
+                      "end_to_end": ["top1", "fps"]}.items():
+        for k in keys:
+            assert k in rep[sec], (sec, k)
+    for acc in (rep["stage1_2d"]["pck"], rep["stage3_action"]["top1"], rep["end_to_end"]["top1"]):
+        assert 0.0 <= acc <= 1.0
+    assert 0 < rep["stage2_lift"]["p_mpjpe_mm"] <= rep["stage2_lift"]["mpjpe_mm"] < 2000
+    assert rep["stage2_lift"]["mpjpe_mm_noisy"] > 0
+    assert all(rep[s]["fps"] > 0 for s in ("stage1_2d", "stage2_lift", "stage3_action", "end_to_end"))
+    n = len(rep["stage3_action"]["labels"])
+    assert n >= 10 and np.asarray(rep["stage3_action"]["confusion_matrix"]).shape == (n, n)
+    assert np.asarray(rep["stage3_action"]["confusion_matrix"]).sum() == rep["stage3_action"]["n_clips"]
+    for f in ("report.md", "config.yaml", "skeleton3d.png", "confusion_stage3_action.png", "overlay.mp4"):
+        assert (out / f).stat().st_size > 0, f
+
+
+def test_second_run_reuses_the_cache(first):
+    tmp, _ = first
+    r = run(tmp, work="again")
+    assert "training" not in r.stdout and r.stdout.count("loaded from") == 3
+    a = json.loads((tmp / "out" / "report.json").read_text())
+    b = json.loads((tmp / "again" / "report.json").read_text())
+    for sec, k in (("stage1_2d", "pck"), ("stage2_lift", "mpjpe_mm"), ("end_to_end", "top1")):
+        assert a[sec][k] == pytest.approx(b[sec][k], abs=1e-6)  # deterministic
+
+
+def test_swap_lifter_for_the_oracle_and_back(first):
+    tmp, _ = first
+    run(tmp, "stages.stage2_lift.type=oracle", work="oracle")
+    rep = json.loads((tmp / "oracle" / "report.json").read_text())
+    assert rep["stage2_lift"]["mpjpe_mm"] < 1e-3  # ground truth
+    r = run(tmp, "stages.stage2_lift.type=oracle", "stages.stage2_lift.type=martinez_mlp", work="back")
+    assert r.stdout.count("loaded from") == 3  # back to the cached lifter
+
+
+@pytest.mark.skipif(not shared("video", "test.avi").is_file(), reason="../shared/data/video not present")
+def test_input_real_video(first):
+    tmp, _ = first
+    run(tmp, "--input", str(shared("video", "test.avi")), work="video")
+    out = tmp / "video"
+    for f in ("pose2d.npz", "pose3d.npz", "action.json", "overlay.mp4", "skeleton3d.png", "report.json"):
+        assert (out / f).stat().st_size > 0, f
+    action = json.loads((out / "action.json").read_text())
+    assert action["label"] in action["label_set"] and abs(sum(action["scores"]) - 1) < 1e-4
+    from common.handoff import Pose2DSeq, Pose3DSeq
+    p2, p3 = Pose2DSeq.load(out / "pose2d.npz"), Pose3DSeq.load(out / "pose3d.npz")
+    assert p2.keypoints.shape[1] == 164 and p2.image_size == (320, 240) and p3.joints.shape[1] == 164
+    assert set(json.loads((out / "report.json").read_text())) >= {"fps"}
