@@ -1,4 +1,4 @@
-"""Reading videos into RGB uint8 frames with OpenCV (mmcv's ``VideoReader`` as a fallback).
+"""Reading videos into RGB uint8 frames with OpenCV, with one-line errors for missing, unreadable or empty files.
 
 Bad input - a missing file, a file that is not a decodable video (text, a truncated file), a video without
 frames - raises :class:`~common.errors.InputError` with one line; what FFmpeg prints while failing to open a
@@ -83,27 +83,6 @@ def _mp4_without_tracks(path: Path) -> bool:
     return moov is not None and b"trak" not in moov
 
 
-class _MmcvCapture:
-    """The part of ``cv2.VideoCapture``'s interface used here, over ``mmcv.VideoReader``."""
-
-    def __init__(self, reader):
-        self.r = reader
-
-    def read(self):
-        frame = self.r.read()
-        return frame is not None, frame
-
-    def grab(self):
-        return self.read()[0]
-
-    def get(self, prop):
-        return {cv2.CAP_PROP_FPS: self.r.fps, cv2.CAP_PROP_FRAME_WIDTH: self.r.width,
-                cv2.CAP_PROP_FRAME_HEIGHT: self.r.height, cv2.CAP_PROP_FRAME_COUNT: self.r.frame_cnt}.get(prop, 0)
-
-    def release(self):
-        pass
-
-
 def _open(path):
     """Open ``path``; returns ``(path, capture)`` or raises a one-line :class:`InputError`."""
     path = Path(path)
@@ -117,13 +96,6 @@ def _open(path):
     if cap.isOpened():
         return path, cap
     cap.release()
-    try:                                                  # fallback; mmcv is optional
-        import mmcv
-
-        with _native_stderr(log):
-            return path, _MmcvCapture(mmcv.VideoReader(str(path)))
-    except Exception:
-        pass
     if path.stat().st_size == 0 or _mp4_without_tracks(path):
         raise InputError(f"{path}: video has no frames (an empty file or container)")
     why = _summary("".join(log))
