@@ -51,7 +51,7 @@ class PoseCNNClassifier(ActionClassifier):
     defaults = {
         "encoder": "pose_image", "input": "auto", "clip_len": 32, "multi_clip": True, "width": 32,
         "dropout": 0.3, "epochs": 60, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4,
-        "aug_rotate_deg": 45.0, "aug_scale": 0.1, "aug_noise": 0.05, "aug_drop_rate": 0.05, "aug_flip": True,
+        "aug_rotate_deg": 45.0, "aug_scale": 0.1, "aug_noise": 0.2, "aug_drop_rate": 0.05, "aug_flip": True,
         "aug_speed": 0.2,
     }
 
