@@ -37,6 +37,8 @@ class Sample:
     joints2d_right: Optional[np.ndarray] = None
     camera_right: Optional[Camera] = None
     load_frames: Optional[Callable[[], np.ndarray]] = field(default=None, repr=False)
+    #: per-joint confidences (T, J) where the poses are predictions rather than ground truth
+    scores: Optional[np.ndarray] = None
 
     @property
     def n_frames(self) -> int:

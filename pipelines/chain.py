@@ -5,10 +5,12 @@ A part's checkpoint key hashes the stage name, its resolved options, the trainin
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Dict, Optional
 
 import numpy as np
+from tqdm import tqdm
 
 from common import cache
 from common.dataset import Dataset, Sample
@@ -41,9 +43,38 @@ class Chain:
                       for name, scfg in cfg["stages"].items()}
         self.train_info: Dict[str, dict] = {}
 
+    def trains_on_chain(self, name: str) -> bool:
+        """True when ``name`` learns from its upstream stages' predictions (``train_on: chain``)."""
+        return self.cfg["stages"][name].get("train_on") in ("chain", "both") and list(self.parts).index(name) > 0
+
     def checkpoint_key(self, name: str) -> str:
-        return cache.config_hash({"stage": name, "cfg": self.cfg["stages"][name],
-                                  "data": training_data_cfg(self.cfg["data"]), "seed": self.cfg["seed"]})
+        key = {"stage": name, "cfg": self.cfg["stages"][name], "data": training_data_cfg(self.cfg["data"]),
+               "seed": self.cfg["seed"]}
+        if self.trains_on_chain(name):  # its training data are the upstream parts' outputs
+            key["upstream"] = [self.checkpoint_key(n) if self.parts[n].trainable else self.cfg["stages"][n]
+                               for n in list(self.parts)[:list(self.parts).index(name)]]
+        return cache.config_hash(key)
+
+    def chain_dataset(self, data: Dataset, name: str) -> Dataset:
+        """``data`` with the train and val samples' poses replaced by what the stages before ``name`` predict
+        from them (frames, or ground truth where the chain starts later): the input that stage will see; with
+        ``train_on: both`` the ground-truth training samples are kept too."""
+        def convert(samples, split):
+            out = []
+            for s in tqdm(samples, desc=f"{name}: chain on {split}", unit="clip", leave=False, dynamic_ncols=True):
+                res = self.run(s.frames() if "stage1_2d" in self.parts else None, s.fps, sample=s, until=name)
+                kw = {}
+                if "stage1_2d" in res:
+                    kw.update(joints2d=res["stage1_2d"].keypoints[0], scores=res["stage1_2d"].scores[0])
+                if "stage2_lift" in res:
+                    kw.update(joints3d=res["stage2_lift"].joints[0], scores=res["stage2_lift"].scores[0])
+                out.append(dataclasses.replace(s, **kw))
+            return out
+
+        train = convert(data.train, "train")
+        if self.cfg["stages"][name].get("train_on") == "both":
+            train += data.train
+        return dataclasses.replace(data, train=train, val=convert(data.val, "val"), test=[])
 
     def prepare(self, data_fn) -> None:
         """Load each trainable part from the cache, or train it on ``data_fn()`` (built lazily) and cache it."""
@@ -64,7 +95,7 @@ class Chain:
                 data = data_fn()
             self.log(f"{name}: no checkpoint for {scfg['type']} (key {path.stem.split('-')[-1]}): training")
             t0 = time.perf_counter()
-            summary = part.fit(data)
+            summary = part.fit(self.chain_dataset(data, name) if self.trains_on_chain(name) else data)
             summary = {"train_seconds": time.perf_counter() - t0, **summary}
             cache.save_checkpoint(path, {"state": part.state(), "summary": summary, "cfg": scfg})
             self.train_info[name] = {"cached": False, "checkpoint": str(path), **summary}
@@ -72,13 +103,15 @@ class Chain:
 
     # ------------------------------------------------------------------ running
     def run(self, frames: Optional[np.ndarray], fps: float, sample: Optional[Sample] = None,
-            pose2d: Optional[Pose2DSeq] = None) -> Dict[str, object]:
+            pose2d: Optional[Pose2DSeq] = None, until: Optional[str] = None) -> Dict[str, object]:
         """Run every stage in order; each is fed by the one before. Without stage 1, ``pose2d`` (or the
         sample's ground truth) is the input. Returns the outputs and per-stage seconds."""
         out: Dict[str, object] = {}
         seconds: Dict[str, float] = {}
         x = pose2d
         for name, part in self.parts.items():
+            if name == until:
+                break
             t0 = time.perf_counter()
             if name == "stage1_2d":
                 x = part.predict(frames, fps, sample)

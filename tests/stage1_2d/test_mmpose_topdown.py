@@ -15,21 +15,25 @@ pytest.importorskip("mmcv.ops", reason="mmpose models need the full mmcv")
 from common.dataset import Dataset, Sample  # noqa: E402
 from common.errors import InputError  # noqa: E402
 from common.metrics import pck, torso_size  # noqa: E402
+from common.registry import lookup  # noqa: E402
 from common.skeleton import H36M17  # noqa: E402
 from stage1_2d import crop as C  # noqa: E402
 from stage1_2d.mmpose_topdown import MMPoseTopdown, flip_offset  # noqa: E402
 
 TINY_CONFIG = """
 input_size = (64, 64)
-codec = dict(type='MSRAHeatmap', input_size=input_size, heatmap_size=(16, 16), sigma=1.5, unbiased=True)
+codec = dict(type='SimCCLabel', input_size=input_size, sigma=(2.0, 2.0), simcc_split_ratio=2.0, normalize=False)
 model = dict(
     type='TopdownPoseEstimator',
     data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
                            std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
     backbone=dict(type='CSPNeXt', arch='P5', expand_ratio=0.5, deepen_factor=0.167, widen_factor=0.125,
-                  out_indices=(3, ), channel_attention=False, norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU')),
-    head=dict(type='HeatmapHead', in_channels=64, out_channels=17, deconv_out_channels=(32, 32),
-              deconv_kernel_sizes=(4, 4), loss=dict(type='KeypointMSELoss', use_target_weight=True),
+                  out_indices=(3, ), channel_attention=True, norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU')),
+    head=dict(type='RTMCCHead', in_channels=64, out_channels=17, input_size=input_size, in_featuremap_size=(4, 4),
+              simcc_split_ratio=2.0, final_layer_kernel_size=5,
+              gau_cfg=dict(hidden_dims=64, s=32, expansion_factor=2, dropout_rate=0., drop_path=0., act_fn='SiLU',
+                           use_rel_bias=False, pos_enc=False),
+              loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10., label_softmax=True),
               decoder=codec),
     test_cfg=dict(flip_test=True))
 """
@@ -106,8 +110,11 @@ def tiny_config(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- building and options
-def test_default_config_builds_and_predicts_finite_shapes():
-    det = MMPoseTopdown({"box": "whole_frame", "batch_infer": 2})
+@pytest.mark.parametrize("box", ["whole_frame", "track"])
+def test_default_config_builds_and_predicts_finite_shapes(box):
+    assert lookup("detector2d", "mmpose_topdown") is MMPoseTopdown
+    det = MMPoseTopdown({"box": box, "batch_infer": 2})
+    assert type(det.model).__name__ == "TopdownPoseEstimator"
     frames = np.random.default_rng(0).integers(0, 256, (3, 90, 120, 3), dtype=np.uint8)
     out = det.predict(frames, fps=30.0)
     assert out.keypoints.shape == (1, 3, 17, 2) and out.scores.shape == (1, 3, 17)
@@ -115,16 +122,22 @@ def test_default_config_builds_and_predicts_finite_shapes():
     assert out.image_size == (120, 90) and out.fps == 30.0 and out.layout == "h36m17"
 
 
-def test_options_are_checked(tiny_config):
+def test_options_and_configs_are_checked(tiny_config, tmp_path):
     with pytest.raises(InputError, match="unknown option"):
         MMPoseTopdown({"config": tiny_config, "bogus": 1})
     with pytest.raises(InputError, match="box"):
         MMPoseTopdown({"config": tiny_config, "box": "detector"})
     with pytest.raises(InputError, match="not found"):
         MMPoseTopdown({"config": "configs/mmpose/nope.py"})
+    wrong = tmp_path / "coco.py"
+    wrong.write_text(TINY_CONFIG.replace("out_channels=17", "out_channels=16"))
+    with pytest.raises(InputError, match="16 key-points"):
+        MMPoseTopdown({"config": str(wrong)})
     det = MMPoseTopdown({"config": tiny_config})
     with pytest.raises(InputError, match="uint8"):
         det.predict(np.zeros((2, 32, 32, 3), np.float32))
+    with pytest.raises(InputError, match="does not fit"):
+        det.load_state({"meta": {}, "state_dict": {"backbone.nope": torch.zeros(1)}})
 
 
 # ---------------------------------------------------------------- crop geometry
@@ -184,7 +197,7 @@ def test_flip_test_averaging_is_aligned(tiny_config, codec):
 
     plain, mirror = encode(kp), encode(mirrored)
     det._x_bins = (plain[0] if isinstance(plain, tuple) else plain).shape[-1]
-    det._net = lambda x: tuple(torch.cat([a, b]) for a, b in zip(plain, mirror)) if isinstance(plain, tuple) \
+    det.net = lambda x: tuple(torch.cat([a, b]) for a, b in zip(plain, mirror)) if isinstance(plain, tuple) \
         else torch.cat([plain, mirror])
     merged = det.forward(torch.zeros(1, 3, 128, 128), flip_test=True)
     decoded, alone = det.decode(merged)[0], det.decode(plain)[0]
@@ -214,32 +227,38 @@ def test_state_saved_with_torch_loads_through_checkpoint_option(tiny_config, tmp
     fresh.load_state(state)
     np.testing.assert_array_equal(fresh.predict(frames).keypoints, a.keypoints)
     assert loaded.fit(stick_dataset(1, 1, 4, 80))["trained"] is False  # a given checkpoint is not retrained
+    # a model-zoo style file: numpy arrays pickled in its meta, weights saved from a DataParallel wrapper
+    zoo = tmp_path / "zoo.pth"
+    torch.save({"meta": {"dataset_meta": {"sigmas": np.ones(17)}},
+                "state_dict": {"module." + k: v for k, v in state["state_dict"].items()}}, zoo)
+    np.testing.assert_array_equal(MMPoseTopdown({"config": tiny_config, "box": "track", "checkpoint": str(zoo)})
+                                  .predict(frames).keypoints, a.keypoints)
 
 
 # ---------------------------------------------------------------- training
 def test_training_lowers_loss_and_beats_the_mean_pose(tiny_config):
-    data = stick_dataset(n_train=32, n_val=6, n_frames=8, size=96, seed=0)
-    det = MMPoseTopdown({"config": tiny_config, "epochs": 4, "batch_size": 16, "frames_per_epoch": 320, "lr": 3e-3,
-                         "frame_stride": 1, "val_frames": 48, "box": "whole_frame"}, seed=0)
+    data = stick_dataset(n_train=32, n_val=4, n_frames=8, size=96, seed=0)
+    det = MMPoseTopdown({"config": tiny_config, "epochs": 4, "batch_size": 16, "frames_per_epoch": 800, "lr": 8e-3,
+                         "frame_stride": 1, "val_frames": 32, "box": "whole_frame"}, seed=0)
     summary = det.fit(data)
     assert summary["trained"] and len(summary["loss"]) == 4 and summary["train_time_s"] > 0
     assert summary["loss"][-1] < 0.8 * summary["loss"][0]
 
     gt = np.concatenate([s.joints2d for s in data.val])
     mean_pose = np.concatenate([s.joints2d for s in data.train]).mean(0)
-    baseline = pck(np.broadcast_to(mean_pose, gt.shape), gt, ref_size=torso_size(gt))
+    baseline = pck(np.broadcast_to(mean_pose, gt.shape), gt, ref_size=torso_size(gt))  # about 0.12
     pred = np.concatenate([det.predict(s.frames()).keypoints[0] for s in data.val])
-    acc = pck(pred, gt, ref_size=torso_size(gt))
-    assert acc == pytest.approx(summary["val_pck"][-1])
-    assert acc > baseline + 0.15, (acc, baseline)
+    acc = pck(pred, gt, ref_size=torso_size(gt))  # about 0.55
+    assert acc == pytest.approx(summary["val_pck"][-1]) == pytest.approx(summary["final_val_pck"])
+    assert acc > baseline + 0.2, (acc, baseline)
 
-    # the trained model is (nearly) mirror-symmetric with flip test: mirrored frames give mirrored joints
+    # with flip test the trained model is mirror-symmetric: mirrored frames give mirrored joints
     frames = data.val[0].frames()
     kp = det.predict(frames).keypoints[0]
     kp_m = det.predict(np.ascontiguousarray(frames[:, :, ::-1])).keypoints[0][:, det.flip_indices]
     kp_m[..., 0] = frames.shape[2] - 1 - kp_m[..., 0]
     assert np.median(np.linalg.norm(kp - kp_m, axis=-1)) < 1.0
 
-    det.cfg["box"] = "track"  # tracked boxes are at least as good as the whole frame here
+    det.cfg["box"] = "track"  # boxes from the previous frame's joints work as well
     pred = np.concatenate([det.predict(s.frames()).keypoints[0] for s in data.val])
-    assert pck(pred, gt, ref_size=torso_size(gt)) > baseline + 0.15
+    assert pck(pred, gt, ref_size=torso_size(gt)) > baseline + 0.2
