@@ -6,6 +6,7 @@ A part's checkpoint key hashes the stage name, its resolved options, the trainin
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import time
 from typing import Dict, Optional
 
@@ -17,7 +18,9 @@ from common.dataset import Dataset, Sample
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
 from common.registry import build
 
-from .config import STAGE_KINDS
+from common.paths import repo_path
+
+from .config import STAGE_KINDS, is_path_key
 from .data import training_data_cfg
 
 import stage1_2d  # noqa: F401  (fill the registries)
@@ -48,8 +51,11 @@ class Chain:
         return self.cfg["stages"][name].get("train_on") in ("chain", "both") and list(self.parts).index(name) > 0
 
     def checkpoint_key(self, name: str) -> str:
-        key = {"stage": name, "cfg": self.cfg["stages"][name], "data": training_data_cfg(self.cfg["data"]),
-               "seed": self.cfg["seed"]}
+        scfg = self.cfg["stages"][name]
+        key = {"stage": name, "cfg": scfg, "data": training_data_cfg(self.cfg["data"]), "seed": self.cfg["seed"]}
+        # files an option names (a model config, say) count by their content, so editing one retrains
+        files = {k: repo_path(v) for k, v in scfg.items() if is_path_key(k) and isinstance(v, str)}
+        key["files"] = {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items() if p.is_file()}
         if self.trains_on_chain(name):  # its training data are the upstream parts' outputs
             key["upstream"] = [self.checkpoint_key(n) if self.parts[n].trainable else self.cfg["stages"][n]
                                for n in list(self.parts)[:list(self.parts).index(name)]]
