@@ -10,14 +10,10 @@ dir. With ``--input VIDEO`` it runs the chain on the video and writes ``pose2d.n
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
 from pathlib import Path
 
-# torch's OpenMP threads spin while waiting by default, which slows training 20-30x when anything else uses
-# the cores; passive waiting costs nothing measurable when the machine is idle. Must precede importing torch.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

@@ -1,9 +1,5 @@
 """Shared fixtures: tiny synthetic worlds, generated once per test session into a temporary cache."""
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as pipelines/run.py: no spinning OpenMP threads
-
-import pytest  # noqa: E402
+import pytest
 
 TINY_POSES = {"seed": 0, "frames": 24, "render": False,
               "subjects": {"train": 4, "val": 2, "test": 2}, "per_class": {"train": 6, "val": 2, "test": 2}}
