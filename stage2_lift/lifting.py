@@ -51,16 +51,24 @@ def collect_pairs(samples) -> Dict[str, np.ndarray]:
             "size": np.concatenate(size).astype(np.float32)}
 
 
-def _project(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+def project(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     """Pinhole projection of (N, J, 3) camera-frame points with per-pose intrinsics (N, 4)."""
     z = X[..., 2:3].clamp(min=1e-3)
     return torch.cat([X[..., :1] / z * K[:, None, 0:1] + K[:, None, 2:3],
                       X[..., 1:2] / z * K[:, None, 1:2] + K[:, None, 3:4]], dim=-1)
 
 
-def _normalize(uv: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
+def normalize(uv: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     w, h = size[:, None, 0:1], size[:, None, 1:2]
     return torch.cat([uv[..., :1] / w * 2 - 1, uv[..., 1:] / w * 2 - h / w], dim=-1)
+
+
+def rotate_about_root(j3: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
+    """Turn (N, J, 3) camera-frame poses by ``angle`` (N,) radians about the vertical (y) axis through joint 0."""
+    ca, sa = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
+    root = j3[:, :1]
+    d = j3 - root
+    return root + torch.stack([ca * d[..., 0] + sa * d[..., 2], d[..., 1], -sa * d[..., 0] + ca * d[..., 2]], dim=-1)
 
 
 class SingleFrameLifter(Lifter):
@@ -73,6 +81,9 @@ class SingleFrameLifter(Lifter):
         self.model: nn.Module | None = None
         self.stats: Dict[str, np.ndarray] = {}
         self.layout = get_layout("h36m17")
+        self._g: torch.Generator | None = None            # training state, set by prepare()
+        self._tr: Dict[str, torch.Tensor] | None = None
+        self._va: Dict[str, torch.Tensor] | None = None
 
     def build_model(self, in_dim: int, out_dim: int) -> nn.Module:
         raise NotImplementedError  # abstract
@@ -88,43 +99,65 @@ class SingleFrameLifter(Lifter):
         y = y.reshape(len(y), -1, 3)
         return torch.cat([torch.zeros_like(y[:, :1]), y], dim=1)
 
-    def _augment(self, j3, K, size, g: torch.Generator, train: bool):
-        """(N,J,3) camera joints -> (normalised 2D input, root-relative 3D target without the root)."""
+    def views(self, j3: torch.Tensor, K: torch.Tensor, size: torch.Tensor, g: torch.Generator,
+              train: bool) -> Dict[str, torch.Tensor]:
+        """A batch of training (or validation) views of camera-frame joints ``j3`` (N, J, 3).
+
+        Returns ``j3`` (the posed joints, after rotation and flip), ``K``, ``size``, ``x_clean`` (their exact 2D,
+        screen-normalised), ``x`` (the same with detector-like noise and drops when ``train``, else ``x_clean``)
+        and ``y`` (the root-relative 3D target without the root, metres).
+        """
         c = self.cfg
         perm = torch.as_tensor(self.layout.flip_permutation)
         if train and c["rotate"]:
             a = (torch.rand(len(j3), generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
-            ca, sa = torch.cos(a)[:, None], torch.sin(a)[:, None]
-            root = j3[:, :1]
-            d = j3 - root
-            x = ca * d[..., 0] + sa * d[..., 2]
-            z = -sa * d[..., 0] + ca * d[..., 2]
-            j3 = root + torch.stack([x, d[..., 1], z], dim=-1)
+            j3 = rotate_about_root(j3, a)
         if train and c["flip"]:
             f = torch.rand(len(j3), generator=g) < 0.5
             mirrored = j3[:, perm] * torch.tensor([-1.0, 1.0, 1.0])
             j3 = torch.where(f[:, None, None], mirrored, j3)
-        uv = _project(j3, K)
+        uv = project(j3, K)
+        noisy = uv
         if train and c["noise_px"] > 0:
-            uv = uv + torch.randn(uv.shape, generator=g) * c["noise_px"]
+            noisy = noisy + torch.randn(uv.shape, generator=g) * c["noise_px"]
         if train and c["drop_rate"] > 0:
             drop = torch.rand(uv.shape[:2], generator=g) < c["drop_rate"]
             drop[:, 0] = False
-            uv = torch.where(drop[..., None], uv[:, :1].expand_as(uv), uv)
-        return _normalize(uv, size), (j3 - j3[:, :1])[:, 1:]
+            noisy = torch.where(drop[..., None], noisy[:, :1].expand_as(noisy), noisy)
+        return {"j3": j3, "K": K, "size": size, "x_clean": normalize(uv, size), "x": normalize(noisy, size),
+                "y": (j3 - j3[:, :1])[:, 1:]}
+
+    def target(self, y: torch.Tensor) -> torch.Tensor:
+        """Root-relative 3D (N, J-1, 3) -> the z-scored vector the network regresses."""
+        return ((y.reshape(len(y), -1) - self.stats["y_mean"]) / self.stats["y_std"]).to(self.device)
+
+    def loss(self, batch: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """Training loss of one batch of :meth:`views` (mean squared error on the z-scored target)."""
+        pred = self.model(self._encode(batch["x"]).to(self.device))
+        return (pred - self.target(batch["y"])).pow(2).mean()
+
+    def forward(self, x_enc: torch.Tensor) -> torch.Tensor:
+        """Inference map of encoded 2D to the z-scored target (one input; subclasses may combine streams)."""
+        return self.model(x_enc)
 
     # ------------------------------------------------------------------ training
-    def fit(self, data) -> dict:
-        c = self.cfg
-        g = seed_everything(self.seed)
-        tr = {k: torch.as_tensor(v) for k, v in collect_pairs(data.train).items()}
-        va = {k: torch.as_tensor(v) for k, v in collect_pairs(data.val).items()} if data.val else None
-        x, y = self._augment(tr["j3"], tr["K"], tr["size"], g, train=True)
-        self.stats = {"x_mean": x.reshape(len(x), -1).mean(0), "x_std": x.reshape(len(x), -1).std(0) + 1e-6,
-                      "y_mean": y.reshape(len(y), -1).mean(0), "y_std": y.reshape(len(y), -1).std(0) + 1e-6}
-        n_j = tr["j3"].shape[1]
+    def prepare(self, data) -> None:
+        """Training and validation poses as tensors, normalisation statistics, a fresh model."""
+        self._g = seed_everything(self.seed)
+        self._tr = {k: torch.as_tensor(v) for k, v in collect_pairs(data.train).items()}
+        self._va = {k: torch.as_tensor(v) for k, v in collect_pairs(data.val).items()} if data.val else None
+        b = self.views(self._tr["j3"], self._tr["K"], self._tr["size"], self._g, train=True)
+        x, y = b["x"].reshape(len(b["x"]), -1), b["y"].reshape(len(b["y"]), -1)
+        self.stats = {"x_mean": x.mean(0), "x_std": x.std(0) + 1e-6, "y_mean": y.mean(0), "y_std": y.std(0) + 1e-6}
+        n_j = self._tr["j3"].shape[1]
         self.model = self.build_model(2 * n_j, 3 * (n_j - 1)).to(self.device)
-        opt = torch.optim.Adam(self.model.parameters(), lr=c["lr"], weight_decay=c["weight_decay"])
+
+    def train_phase(self, params, epochs: int, desc: str, loss_fn=None) -> dict:
+        """Adam with exponential decay over ``params`` for ``epochs`` epochs of ``loss_fn`` (default
+        :meth:`loss`) on fresh augmented views of the training poses; validation MPJPE after each epoch."""
+        c, g, tr = self.cfg, self._g, self._tr
+        loss_fn = loss_fn or self.loss
+        opt = torch.optim.Adam(params, lr=c["lr"], weight_decay=c["weight_decay"])
         sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=c["lr_decay"])
         n = len(tr["j3"])
         n_batches = max(1, n // c["batch_size"])
@@ -134,38 +167,39 @@ class SingleFrameLifter(Lifter):
             if b == 0:
                 order["perm"] = torch.randperm(n, generator=g)
             idx = order["perm"][b * c["batch_size"]:(b + 1) * c["batch_size"]]
-            xb, yb = self._augment(tr["j3"][idx], tr["K"][idx], tr["size"][idx], g, train=True)
             self.model.train()
-            pred = self.model(self._encode(xb).to(self.device))
-            target = ((yb.reshape(len(yb), -1) - self.stats["y_mean"]) / self.stats["y_std"]).to(self.device)
-            loss = (pred - target).pow(2).mean()
+            loss = loss_fn(self.views(tr["j3"][idx], tr["K"][idx], tr["size"][idx], g, train=True))
             opt.zero_grad()
             loss.backward()
             opt.step()
             return loss.item()
 
-        def validate() -> float:
-            if va is None:
-                return float("nan")
-            xv, yv = self._augment(va["j3"], va["K"], va["size"], g, train=False)
-            pred = self._predict_norm(xv)[:, 1:]
-            return -float((pred - yv).norm(dim=-1).mean()) * 1000  # -MPJPE in mm (higher is better)
-
-        hist = train_epochs(step, n_batches, c["epochs"], f"train {self.registered_name}", validate,
+        hist = train_epochs(step, n_batches, epochs, desc, self.validate if self._va else None,
                             on_epoch_end=lambda ep: sched.step())
         return {"loss": hist["loss"], "val_mpjpe_mm": [-v for v in hist["val"]],
                 "train_seconds": hist["train_seconds"], "n_train_poses": n}
+
+    def validate(self) -> float:
+        """-MPJPE (mm) on the validation poses with exact 2D (higher is better)."""
+        va = self._va
+        b = self.views(va["j3"], va["K"], va["size"], self._g, train=False)
+        pred = self._predict_norm(b["x"])[:, 1:]
+        return -float((pred - b["y"]).norm(dim=-1).mean()) * 1000
+
+    def fit(self, data) -> dict:
+        self.prepare(data)
+        return self.train_phase(self.model.parameters(), self.cfg["epochs"], f"train {self.registered_name}")
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
     def _predict_norm(self, xy: torch.Tensor) -> torch.Tensor:
         """Normalised 2D (N, J, 2) -> root-relative 3D (N, J, 3) metres, flip-averaged when enabled."""
         self.model.eval()
-        out = self._decode(self.model(self._encode(xy).to(self.device)).cpu())
+        out = self._decode(self.forward(self._encode(xy).to(self.device)).cpu())
         if self.cfg["flip_test"]:
             perm = torch.as_tensor(self.layout.flip_permutation)
             xf = xy[:, perm] * torch.tensor([-1.0, 1.0])
-            of = self._decode(self.model(self._encode(xf).to(self.device)).cpu())
+            of = self._decode(self.forward(self._encode(xf).to(self.device)).cpu())
             out = (out + of[:, perm] * torch.tensor([-1.0, 1.0, 1.0])) / 2
         return out
 
