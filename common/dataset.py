@@ -39,6 +39,8 @@ class Sample:
     load_frames: Optional[Callable[[], np.ndarray]] = field(default=None, repr=False)
     #: per-joint confidences (T, J) where the poses are predictions rather than ground truth
     scores: Optional[np.ndarray] = None
+    #: the file the sample was read from, where a dataset reports per file (e.g. a BVH file's name)
+    source: Optional[str] = None
 
     @property
     def n_frames(self) -> int:

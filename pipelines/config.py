@@ -31,7 +31,7 @@ EVAL_DATA_KEYS = ("test_dir", "bvh_dir", "coco_json", "mpii_json", "image_dir")
 #: ``--overrides``) are made absolute against the current directory; relative values in pipeline files stay
 #: relative and resolve against the repository root (``common.paths.repo_path``)
 PATH_KEYS = ("config", "checkpoint", "arch", "path", "file")
-PATH_SUFFIXES = ("_dir", "_json", "_path", "_file")
+PATH_SUFFIXES = ("_dir", "_dirs", "_json", "_path", "_file")
 _FLOAT_RE = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)$")
 
 
@@ -151,8 +151,8 @@ class Resolver:
                 if i < len(parts) - 1:
                     node = node[p]
             value = check_type(key, node[parts[-1]], value)
-            if is_path_key(parts[-1]) and isinstance(value, str) and value and not Path(value).is_absolute():
-                value = str(Path.cwd() / value)
+            if is_path_key(parts[-1]):
+                value = _absolute(value)
             # write into the raw file values, creating the path
             rnode = raw
             for p in parts[:-1]:
@@ -182,6 +182,16 @@ def _merge(where: str, base: Any, new: Any) -> Any:
             out[k] = _merge(f"{where}.{k}", base[k], v)
         return out
     return check_type(where, base, new)
+
+
+def _absolute(value: Any) -> Any:
+    """A relative path (or each of a list of paths) given on the command line, made absolute against the
+    current directory."""
+    if isinstance(value, list):
+        return [_absolute(v) for v in value]
+    if isinstance(value, str) and value and not Path(value).is_absolute():
+        return str(Path.cwd() / value)
+    return value
 
 
 def is_path_key(name: str) -> bool:

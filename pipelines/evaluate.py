@@ -23,6 +23,18 @@ def _lift_errors(pred: np.ndarray, gt: np.ndarray) -> Dict[str, float]:
             "n_mpjpe_mm": 1000 * metrics.n_mpjpe(pred, gt)}
 
 
+def _per_file(acc: dict) -> Dict[str, dict]:
+    """Lifting errors grouped by ``Sample.source`` (all views of one file together)."""
+    out: Dict[str, dict] = {}
+    for src in dict.fromkeys(acc["l_source"]):
+        idx = [i for i, s in enumerate(acc["l_source"]) if s == src]
+        pred, gt, noisy = (np.concatenate([acc[k][i] for i in idx]) for k in ("l_pred", "l_gt", "l_noisy"))
+        e = _lift_errors(pred, gt)
+        e.update({f"{k}_noisy": v for k, v in _lift_errors(noisy, gt).items() if k != "n_mpjpe_mm"})
+        out[str(src)] = {**e, "frames": int(len(pred))}
+    return out
+
+
 def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1) -> Dict[str, dict]:
     """Returns the report sections plus ``_examples``: the first ``keep`` samples' outputs for figures."""
     parts = chain.parts
@@ -31,7 +43,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
     frames_total = sum(s.n_frames for s in samples)
     acc = {"pck": [], "s1": 0.0, "l_pred": [], "l_gt": [], "l_noisy": [], "s2": 0.0, "e_pred": [],
            "s3": 0.0, "a_true": [], "a_multi": [], "a_single": [], "e2e_pred": [], "e2e_s": 0.0,
-           "e2e_lift": [], "e2e_lift_gt": []}
+           "e2e_lift": [], "e2e_lift_gt": [], "l_source": []}
     noise_rng = np.random.default_rng(NOISY_EVAL["seed"])
     for i, s in enumerate(tqdm(samples, desc="evaluate", unit="clip", leave=False, dynamic_ncols=True)):
         ex = {"sample": s}
@@ -64,6 +76,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             acc["l_pred"].append(p3.joints[0])
             acc["l_noisy"].append(p3n.joints[0])
             acc["l_gt"].append(gt3)
+            acc["l_source"].append(s.source)
             if i < keep:
                 ex["lift_gt_input"] = p3
         if "stage3_action" in parts:
@@ -91,6 +104,8 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
                                                          for p, g in zip(acc["l_pred"], acc["l_gt"])]))
         sec["pck3d_150mm"] = metrics.pck3d(pred, gt)
         sec.update(n_frames=len(pred), fps=len(pred) / max(acc["s2"], 1e-9))
+        if any(src is not None for src in acc["l_source"]):
+            sec["per_file"] = _per_file(acc)
         report["stage2_lift"] = sec
     if "stage3_action" in parts:
         n = len(action_names)

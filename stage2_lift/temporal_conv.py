@@ -1,0 +1,389 @@
+"""``temporal_conv``: the dilated temporal convolutional lifter of Pavllo et al., "3D human pose estimation in
+video with temporal convolutions and semi-supervised training" (CVPR 2019, VideoPose3D), with a causal option
+and the action-directed training of Bai, "An Pose Estimation Training Method For VideoPose3D with Action
+Recognition" (seed 004).
+
+Model (:class:`TemporalConvNet`, VideoPose3D Fig. 2): the 2D key-points of ``T_in`` frames ``(N, T_in, J*2)``
+go through a ``Conv1d`` of width ``filter_widths[0]`` expanding to ``channels`` (BatchNorm, ReLU, Dropout),
+then one block per further width ``k_i``: a ``Conv1d`` of width ``k_i`` and dilation
+``k_0 * ... * k_{i-1}``, then a 1x1 ``Conv1d``, each with BatchNorm, ReLU and Dropout, plus a residual
+connection that slices the centre of the block's input (its end when ``causal``); a final 1x1 ``Conv1d``
+gives ``(N, T_in - R + 1, (J-1)*3)``. All convolutions are "valid", so one output needs ``R`` input frames,
+the receptive field ``R = prod(filter_widths)`` (27 for the default ``[3, 3, 3]``, 243 for the paper's
+``[3, 3, 3, 3, 3]``). The output is the lifter base's z-scored, root-relative 3D pose without the root
+(:class:`~stage2_lift.lifting.SingleFrameLifter`: same input and target normalisation).
+
+Training (the simple form of VideoPose3D's single-receptive-field training): every training frame is the
+target of one window of ``R`` frames cut from its sequence (the frame is the window's centre, or its last
+frame when ``causal``), the sequence's ends replicate-padded. Augmentation per window: one rotation angle
+about the vertical axis through the target frame's pelvis and one left/right flip for all its frames (a
+consistent new view of the clip), and detector-like noise and dropped joints drawn per frame (base options
+``rotate``, ``flip``, ``noise_px``, ``drop_rate``). Loss: mean squared error on the z-scored target, Adam with
+exponential decay per epoch; an epoch is ``len(train frames) // batch_size`` steps.
+
+Inference lifts a whole sequence in one pass: the encoded 2D sequence is replicate-padded by ``(R-1)/2``
+frames at each end (all ``R-1`` at the start when ``causal``, so the output at frame ``t`` uses frames
+``<= t`` only: an on-line lifter with a latency of zero frames), so the output has the input's length,
+however short. ``flip_test`` averages the prediction of the sequence and of its mirror image as in the base.
+
+``action_directed`` (seed 004, sections 3-4): one model ("expert") per action class present in the training
+split, each trained only on that class's training sequences (normalisation statistics are shared, computed on
+all training poses). Each expert makes as many gradient steps of ``batch_size`` windows as the model trained on
+all actions (seed 004 eq. (1): the frames seen by one action-directed model equal the frames seen by the
+all-actions model, i.e. ``epochs * n_classes`` of the seed's "unit-epochs" on a balanced set); its own windows
+are drawn from reshuffled passes over them. Training therefore costs ``n_classes`` times the all-actions model.
+At inference the expert of the sample's action (``sample.action``) lifts it - the seed's protocol, "we estimate
+ONLY result for this certain action" - so the lifter needs the ground-truth action label: it raises
+:class:`~common.errors.InputError` on a video without one (``sample`` None) and for an action no expert was
+trained on. ``state()`` saves every expert.
+
+Sizes: the paper uses ``channels`` 1024, ``filter_widths`` [3, 3, 3, 3, 3] (243 frames), dropout 0.25, batch
+1024, lr decay 0.95 for 80 epochs on Human3.6M; the default here (256 channels, [3, 3, 3] = 27 frames) trains
+on a CPU in minutes (``--set stages.stage2_lift.channels=1024`` and ``filter_widths=[3,3,3,3,3]`` scale it up).
+"""
+from __future__ import annotations
+
+import math
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+from torch import nn
+
+from common.camera import normalize_screen
+from common.errors import InputError
+from common.handoff import Pose2DSeq, Pose3DSeq
+from common.registry import register
+from common.training import train_epochs
+
+from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, normalize, project
+
+
+def receptive_field(filter_widths) -> int:
+    """Frames one output sees: the product of the filter widths."""
+    return int(np.prod([int(w) for w in filter_widths]))
+
+
+def check_filter_widths(filter_widths, where: str = "temporal_conv.filter_widths") -> List[int]:
+    try:
+        fw = [int(w) for w in filter_widths]
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: expected a list of odd integers such as [3, 3, 3], got {filter_widths!r}") from None
+    if not fw or any(w < 1 or w % 2 == 0 for w in fw) or any(float(w) != float(v) for w, v in zip(fw, filter_widths)):
+        raise InputError(f"{where}: expected a non-empty list of odd integers >= 1 such as [3, 3, 3], got {filter_widths!r}")
+    return fw
+
+
+class TemporalConvNet(nn.Module):
+    """VideoPose3D's temporal model: ``(N, T_in, in_dim)`` -> ``(N, T_in - R + 1, out_dim)``, valid convolutions."""
+
+    def __init__(self, in_dim: int, out_dim: int, filter_widths=(3, 3, 3), channels: int = 1024,
+                 dropout: float = 0.25, causal: bool = False):
+        super().__init__()
+        self.filter_widths = check_filter_widths(filter_widths)
+        self.causal = bool(causal)
+        self.receptive_field = receptive_field(self.filter_widths)
+        fw = self.filter_widths
+        self.drop = nn.Dropout(dropout)
+        self.relu = nn.ReLU(inplace=True)
+        self.expand_conv = nn.Conv1d(in_dim, channels, fw[0], bias=False)
+        self.expand_bn = nn.BatchNorm1d(channels, momentum=0.1)
+        layers_conv, layers_bn, self.pad = [], [], []
+        dilation = fw[0]
+        for w in fw[1:]:
+            self.pad.append((w - 1) * dilation)          # frames a block removes
+            layers_conv += [nn.Conv1d(channels, channels, w, dilation=dilation, bias=False),
+                            nn.Conv1d(channels, channels, 1, bias=False)]
+            layers_bn += [nn.BatchNorm1d(channels, momentum=0.1), nn.BatchNorm1d(channels, momentum=0.1)]
+            dilation *= w
+        self.layers_conv = nn.ModuleList(layers_conv)
+        self.layers_bn = nn.ModuleList(layers_bn)
+        self.shrink = nn.Conv1d(channels, out_dim, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 3 or x.shape[1] < self.receptive_field:
+            raise ValueError(f"TemporalConvNet: expected (N, T >= {self.receptive_field}, C), got {tuple(x.shape)}")
+        x = x.permute(0, 2, 1)
+        x = self.drop(self.relu(self.expand_bn(self.expand_conv(x))))
+        for i, removed in enumerate(self.pad):
+            # residual: the input frames aligned with the outputs (centre, or the end when causal)
+            start = removed if self.causal else removed // 2
+            res = x[:, :, start:start + x.shape[2] - removed]
+            x = self.drop(self.relu(self.layers_bn[2 * i](self.layers_conv[2 * i](x))))
+            x = res + self.drop(self.relu(self.layers_bn[2 * i + 1](self.layers_conv[2 * i + 1](x))))
+        return self.shrink(x).permute(0, 2, 1)
+
+
+class _IndexStream:
+    """Indices 0..n-1 in reshuffled passes, drawn ``k`` at a time (a pass may end mid-batch)."""
+
+    def __init__(self, n: int, g: torch.Generator):
+        self.n, self.g = n, g
+        self.buf = torch.empty(0, dtype=torch.long)
+
+    def take(self, k: int) -> torch.Tensor:
+        while len(self.buf) < k:
+            self.buf = torch.cat([self.buf, torch.randperm(self.n, generator=self.g)])
+        out, self.buf = self.buf[:k], self.buf[k:]
+        return out
+
+
+@register("lifter", "temporal_conv")
+class TemporalConvLifter(SingleFrameLifter):
+    defaults = {**LIFTER_DEFAULTS, "channels": 256, "filter_widths": [3, 3, 3], "dropout": 0.25,
+                "causal": False, "action_directed": False}
+
+    def __init__(self, cfg=None, device="cpu", seed=0):
+        super().__init__(cfg, device, seed)
+        self.cfg["filter_widths"] = check_filter_widths(self.cfg["filter_widths"])
+        self.experts: Dict[int, nn.Module] = {}          # action -> model, when action_directed
+        self.action_names: List[str] = []
+        self._win: Optional[Dict[str, torch.Tensor]] = None
+        self._val_samples: list = []
+
+    # ------------------------------------------------------------------ geometry of the windows
+    @property
+    def receptive_field(self) -> int:
+        return receptive_field(self.cfg["filter_widths"])
+
+    @property
+    def pad_left_right(self):
+        r = self.receptive_field - 1
+        return (r, 0) if self.cfg["causal"] else (r // 2, r // 2)
+
+    def build_model(self, in_dim: int, out_dim: int) -> nn.Module:
+        c = self.cfg
+        return TemporalConvNet(in_dim, out_dim, c["filter_widths"], c["channels"], c["dropout"], c["causal"])
+
+    def _windows(self, samples) -> Dict[str, torch.Tensor]:
+        """Every frame of ``samples`` as the target of one window: the sequences replicate-padded and joined
+        (``j3``), each window's first row (``start``), its intrinsics, image size and action."""
+        pl, pr = self.pad_left_right
+        j3, start, K, size, action = [], [], [], [], []
+        offset = 0
+        for s in samples:
+            if s.joints3d is None or s.camera is None:
+                raise InputError(f"lifter training: sample {s.name} has no 3D joints or camera")
+            j = np.asarray(s.joints3d, np.float32)
+            j3.append(np.concatenate([np.repeat(j[:1], pl, 0), j, np.repeat(j[-1:], pr, 0)]))
+            T = len(j)
+            start.append(offset + np.arange(T))
+            offset += T + pl + pr
+            c = s.camera
+            K.append(np.tile([c.fx, c.fy, c.cx, c.cy], (T, 1)))
+            size.append(np.tile(s.image_size, (T, 1)))
+            action.append(np.full(T, int(s.action)))
+        return {"j3": torch.as_tensor(np.concatenate(j3)), "start": torch.as_tensor(np.concatenate(start)),
+                "K": torch.as_tensor(np.concatenate(K), dtype=torch.float32),
+                "size": torch.as_tensor(np.concatenate(size), dtype=torch.float32),
+                "action": torch.as_tensor(np.concatenate(action))}
+
+    def window_views(self, j3: torch.Tensor, K: torch.Tensor, size: torch.Tensor, g: torch.Generator,
+                     train: bool) -> Dict[str, torch.Tensor]:
+        """Augmented views of windows ``j3`` (B, L, J, 3): one rotation and flip per window, noise and drops
+        per frame. Returns ``x`` (B, L, J, 2) screen-normalised 2D and ``y`` (B, L, J-1, 3) root-relative 3D."""
+        c = self.cfg
+        B, L, J, _ = j3.shape
+        if train and c["rotate"]:
+            a = (torch.rand(B, generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
+            ca, sa = torch.cos(a)[:, None, None], torch.sin(a)[:, None, None]
+            pivot = j3[:, self.pad_left_right[0], :1][:, None]          # target frame's pelvis (B, 1, 1, 3)
+            d = j3 - pivot
+            j3 = pivot + torch.stack([ca * d[..., 0] + sa * d[..., 2], d[..., 1], -sa * d[..., 0] + ca * d[..., 2]], -1)
+        if train and c["flip"]:
+            perm = torch.as_tensor(self.layout.flip_permutation)
+            f = torch.rand(B, generator=g) < 0.5
+            j3 = torch.where(f[:, None, None, None], j3[:, :, perm] * torch.tensor([-1.0, 1.0, 1.0]), j3)
+        flat = j3.reshape(B * L, J, 3)
+        Kf, sf = K.repeat_interleave(L, 0), size.repeat_interleave(L, 0)
+        uv = project(flat, Kf)
+        if train and c["noise_px"] > 0:
+            uv = uv + torch.randn(uv.shape, generator=g) * c["noise_px"]
+        if train and c["drop_rate"] > 0:
+            drop = torch.rand(uv.shape[:2], generator=g) < c["drop_rate"]
+            drop[:, 0] = False
+            uv = torch.where(drop[..., None], uv[:, :1].expand_as(uv), uv)
+        return {"x": normalize(uv, sf).reshape(B, L, J, 2), "y": (j3 - j3[:, :, :1])[:, :, 1:]}
+
+    # ------------------------------------------------------------------ network on encoded sequences
+    def _encode_seq(self, xy: torch.Tensor) -> torch.Tensor:
+        """(N, T, J, 2) screen-normalised -> (N, T, J*2) z-scored."""
+        N, T = xy.shape[:2]
+        return self._encode(xy.reshape(N * T, *xy.shape[2:])).reshape(N, T, -1)
+
+    @torch.no_grad()
+    def _lift(self, model: nn.Module, xy: torch.Tensor) -> torch.Tensor:
+        """Whole sequences (N, T, J, 2) screen-normalised -> root-relative 3D (N, T, J, 3), one pass, ends
+        replicate-padded, flip-averaged when ``flip_test``."""
+        model.eval()
+        pl, pr = self.pad_left_right
+        N, T = xy.shape[:2]
+
+        def run(v):
+            e = self._encode_seq(v)
+            e = torch.cat([e[:, :1].expand(N, pl, -1), e, e[:, -1:].expand(N, pr, -1)], 1).to(self.device)
+            out = model(e).cpu().reshape(N * T, -1)
+            return self._decode(out).reshape(N, T, -1, 3)
+
+        out = run(xy)
+        if self.cfg["flip_test"]:
+            perm = torch.as_tensor(self.layout.flip_permutation)
+            of = run(xy[:, :, perm] * torch.tensor([-1.0, 1.0]))
+            out = (out + of[:, :, perm] * torch.tensor([-1.0, 1.0, 1.0])) / 2
+        return out
+
+    # ------------------------------------------------------------------ training
+    def prepare(self, data) -> None:
+        """Base statistics (all training poses), the training windows, the validation sequences."""
+        super().prepare(data)                            # seeds, stats, self.model for the all-actions case
+        self._win = self._windows(data.train)
+        self._val_samples = [s for s in (data.val or []) if s.joints3d is not None and s.camera is not None]
+        self.action_names = list(getattr(data, "action_names", []) or [])
+
+    def _val_mpjpe(self, model: nn.Module, samples) -> tuple:
+        """(mean MPJPE in mm, n frames) of ``model`` on ``samples`` with their exact 2D."""
+        err, n = 0.0, 0
+        for s in samples:
+            j = torch.as_tensor(np.asarray(s.joints3d, np.float32))
+            c = s.camera
+            K = torch.tensor([[c.fx, c.fy, c.cx, c.cy]], dtype=torch.float32).expand(len(j), 4)
+            size = torch.tensor([s.image_size], dtype=torch.float32).expand(len(j), 2)
+            xy = normalize(project(j, K), size)
+            pred = self._lift(model, xy[None])[0]
+            err += float((pred - (j - j[:, :1])).norm(dim=-1).mean(-1).sum()) * 1000
+            n += len(j)
+        return err / max(n, 1), n
+
+    def _train_model(self, model: nn.Module, idx: torch.Tensor, n_batches: int, val_samples, desc: str) -> dict:
+        """``epochs * n_batches`` Adam steps of ``batch_size`` windows drawn from the windows ``idx``."""
+        c, g, w = self.cfg, self._g, self._win
+        R, tgt = self.receptive_field, self.pad_left_right[0]
+        opt = torch.optim.Adam(model.parameters(), lr=c["lr"], weight_decay=c["weight_decay"])
+        sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=c["lr_decay"])
+        stream = _IndexStream(len(idx), g)
+        offsets = torch.arange(R)
+
+        def step(_b: int) -> float:
+            sel = idx[stream.take(c["batch_size"])]
+            rows = w["start"][sel][:, None] + offsets
+            v = self.window_views(w["j3"][rows], w["K"][sel], w["size"][sel], g, train=True)
+            model.train()
+            pred = model(self._encode_seq(v["x"]).to(self.device))[:, 0]
+            loss = (pred - self.target(v["y"][:, tgt])).pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss.item()
+
+        n_val = sum(s.n_frames for s in val_samples)
+
+        def validate() -> float:
+            return -self._val_mpjpe(model, val_samples)[0]
+
+        hist = train_epochs(step, n_batches, c["epochs"], desc, validate if val_samples else None,
+                            on_epoch_end=lambda ep: sched.step())
+        return {"loss": hist["loss"], "val_mpjpe_mm": [-v for v in hist["val"]], "n_val_frames": n_val,
+                "train_seconds": hist["train_seconds"], "n_train_poses": int(len(idx))}
+
+    def fit(self, data) -> dict:
+        self.prepare(data)
+        c, w = self.cfg, self._win
+        n_all = len(w["start"])
+        n_batches = max(1, n_all // c["batch_size"])     # steps per epoch of the all-actions model
+        info = {"receptive_field": self.receptive_field, "causal": bool(c["causal"]),
+                "steps_per_model": n_batches * c["epochs"]}
+        if not c["action_directed"]:
+            self.experts = {}
+            s = self._train_model(self.model, torch.arange(n_all), n_batches, self._val_samples,
+                                  f"train {self.registered_name}")
+            s.pop("n_val_frames")
+            return {**s, **info}
+        # seed 004: one expert per action, each as many steps (frames seen) as the all-actions model
+        n_in, n_out = int(self.stats["x_mean"].numel()), int(self.stats["y_mean"].numel())
+        self.model = None
+        self.experts, per = {}, {}
+        for a in sorted(int(x) for x in torch.unique(w["action"])):
+            idx = torch.nonzero(w["action"] == a)[:, 0]
+            model = self.build_model(n_in, n_out).to(self.device)
+            val = [s for s in self._val_samples if int(s.action) == a]
+            per[a] = self._train_model(model, idx, n_batches, val, f"train {self.registered_name} [{self._name(a)}]")
+            per[a]["unit_epochs"] = c["epochs"] * n_all / len(idx)
+            self.experts[a] = model
+        epochs = c["epochs"]
+        loss = [float(np.mean([p["loss"][e] for p in per.values()])) for e in range(epochs)]
+        with_val = [p for p in per.values() if p["val_mpjpe_mm"]]
+        val = []
+        if with_val:  # frame-weighted error of each expert on its own action's validation clips
+            wts = [p["n_val_frames"] for p in with_val]
+            val = [float(np.average([p["val_mpjpe_mm"][e] for p in with_val], weights=wts)) for e in range(epochs)]
+        for p in per.values():
+            p.pop("n_val_frames")
+        return {"loss": loss, "val_mpjpe_mm": val, "train_seconds": float(sum(p["train_seconds"] for p in per.values())),
+                "n_train_poses": n_all, "n_experts": len(per),
+                "experts": {self._name(a): p for a, p in per.items()}, **info}
+
+    def validate(self) -> float:
+        return -self._val_mpjpe(self.model, self._val_samples)[0]
+
+    def _name(self, a: int) -> str:
+        return self.action_names[a] if 0 <= a < len(self.action_names) else str(a)
+
+    # ------------------------------------------------------------------ inference
+    def model_for(self, sample=None) -> nn.Module:
+        """The network that lifts ``sample``: the single model, or the expert of ``sample.action``."""
+        if not self.cfg["action_directed"]:
+            if self.model is None:
+                raise RuntimeError(f"{self.registered_name}: not trained")
+            return self.model
+        if not self.experts:
+            raise RuntimeError(f"{self.registered_name}: not trained")
+        if sample is None or getattr(sample, "action", None) is None:
+            raise InputError(f"{self.registered_name}: action_directed needs the action label of the sample (one "
+                             f"expert per action); set action_directed=false to lift a video without one")
+        a = int(sample.action)
+        if a not in self.experts:
+            raise InputError(f"{self.registered_name}: no expert for action {self._name(a)} (index {a}); trained: "
+                             f"{', '.join(self._name(k) for k in sorted(self.experts))}")
+        return self.experts[a]
+
+    def predict(self, pose2d: Pose2DSeq, sample=None) -> Pose3DSeq:
+        if pose2d.layout != self.layout.name:
+            raise InputError(f"{self.registered_name}: expects 2D key-points in the {self.layout.name} layout, got {pose2d.layout}")
+        model = self.model_for(sample)
+        P, T, J, _ = pose2d.keypoints.shape
+        w, h = pose2d.image_size
+        xy = torch.as_tensor(normalize_screen(pose2d.keypoints.reshape(P * T, J, 2), w, h), dtype=torch.float32)
+        j3 = self._lift(model, xy.reshape(P, T, J, 2)).numpy()
+        return Pose3DSeq(j3, pose2d.scores, fps=pose2d.fps, layout=pose2d.layout)
+
+    # ------------------------------------------------------------------ checkpoint
+    def state(self) -> dict:
+        st = {"stats": self.stats, "cfg": self.cfg, "action_names": self.action_names}
+        if self.cfg["action_directed"]:
+            st["experts"] = {a: m.state_dict() for a, m in self.experts.items()}
+        else:
+            st["model"] = self.model.state_dict()
+        return st
+
+    def load_state(self, state: dict) -> None:
+        self.stats = state["stats"]
+        self.action_names = list(state.get("action_names", []))
+        n_in, n_out = int(self.stats["x_mean"].numel()), int(self.stats["y_mean"].numel())
+
+        def make(sd):
+            m = self.build_model(n_in, n_out).to(self.device)
+            m.load_state_dict(sd)
+            return m.eval()
+
+        if self.cfg["action_directed"]:
+            if "experts" not in state:
+                raise InputError(f"{self.registered_name}: checkpoint has no per-action experts; it was trained "
+                                 f"with action_directed=false")
+            self.model = None
+            self.experts = {int(a): make(sd) for a, sd in state["experts"].items()}
+        else:
+            if "model" not in state:
+                raise InputError(f"{self.registered_name}: checkpoint holds per-action experts; it was trained "
+                                 f"with action_directed=true")
+            self.experts = {}
+            self.model = make(state["model"])

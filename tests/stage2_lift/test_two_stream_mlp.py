@@ -1,0 +1,155 @@
+import numpy as np
+import pytest
+import torch
+
+from common import metrics
+from common.camera import normalize_screen
+from common.errors import InputError
+from common.handoff import Pose2DSeq
+from common.registry import build
+from pipelines.chain import gt_pose2d
+
+import stage2_lift  # noqa: F401
+from stage2_lift.two_stream_mlp import TwoStreamLifter, TwoStreamMLP
+
+SMALL = {"type": "two_stream_mlp", "width": 96, "epochs": 10, "batch_size": 128}
+
+
+def _eval(lifter, samples):
+    pred = np.concatenate([lifter.predict(gt_pose2d(s)).joints[0] for s in samples])
+    gt = np.concatenate([s.joints3d - s.joints3d[:, :1] for s in samples])
+    return pred, gt
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_poses):
+    lifter = build("lifter", SMALL, seed=0)
+    summary = lifter.fit(tiny_poses)
+    return lifter, summary
+
+
+def _with_mode(lifter, mode):
+    """A view of the trained lifter with another ``inference`` option (same weights and statistics)."""
+    other = build("lifter", {**SMALL, "inference": mode}, seed=0)
+    other.load_state(lifter.state())
+    return other
+
+
+def test_registered_with_detector_like_defaults():
+    lifter = build("lifter", {"type": "two_stream_mlp"})
+    assert isinstance(lifter, TwoStreamLifter)
+    c = lifter.cfg
+    assert c["inference"] == "both" and c["width"] == 512 and c["blocks"] == 2
+    assert c["noise_px"] > 0 and c["drop_rate"] > 0
+    with pytest.raises(InputError, match="inference must be one of"):
+        build("lifter", {"type": "two_stream_mlp", "inference": "mean"})
+
+
+def test_module_shapes_and_separate_streams():
+    torch.manual_seed(0)
+    net = TwoStreamMLP(34, 48, width=32, blocks=1, dropout=0.0).eval()
+    a, b = torch.randn(5, 34), torch.randn(5, 34)
+    out = net(a, b)
+    assert out.shape == (5, 48)
+    assert torch.allclose(out, (net.gt_stream(a) + net.det_stream(b)) / 2, atol=1e-6)
+    assert torch.allclose(net(a), net(a, a))
+    # independent weights: the streams are not the same function
+    assert not torch.allclose(net.gt_stream(a), net.det_stream(a))
+    assert not set(map(id, net.gt_stream.parameters())) & set(map(id, net.det_stream.parameters()))
+
+
+def test_training_converges_and_beats_the_mean_pose(trained, tiny_poses):
+    lifter, summary = trained
+    assert summary["loss"][-1] < 0.6 * summary["loss"][0]
+    pred, gt = _eval(lifter, tiny_poses.test)
+    err = metrics.mpjpe(pred, gt)
+    mean_pose = np.concatenate([s.joints3d - s.joints3d[:, :1] for s in tiny_poses.train]).mean(0)
+    baseline = metrics.mpjpe(np.broadcast_to(mean_pose, gt.shape), gt)
+    assert err < 0.75 * baseline, (err, baseline)
+    assert np.allclose(pred[:, 0], 0)  # root-relative output
+
+
+def test_streams_receive_clean_and_noisy_views_of_the_same_frame(trained):
+    lifter, _ = trained
+    seen = {}
+    hooks = [getattr(lifter.model, name).register_forward_pre_hook(
+        lambda mod, args, name=name: seen.__setitem__(name, args[0].detach().clone()))
+        for name in ("gt_stream", "det_stream")]
+    tr = lifter._tr
+    idx = torch.arange(64)
+    batch = lifter.views(tr["j3"][idx], tr["K"][idx], tr["size"][idx], torch.Generator().manual_seed(3), train=True)
+    try:
+        lifter.model.eval()  # deterministic, so the loss can be recomputed below
+        loss = lifter.loss(batch)
+    finally:
+        for h in hooks:
+            h.remove()
+    x_gt, x_det = seen["gt_stream"], seen["det_stream"]
+    assert torch.allclose(x_gt, lifter._encode(batch["x_clean"]))
+    assert torch.allclose(x_det, lifter._encode(batch["x"]))
+    # different inputs (noise on every coordinate), but the same frames: close in pixels
+    assert (x_gt != x_det).float().mean() > 0.9
+    px = (batch["x"] - batch["x_clean"]) * batch["size"][:, None, :1] / 2
+    kept = px.norm(dim=-1) < 40  # dropped joints moved to the pelvis are far off
+    assert kept.float().mean() > 0.8
+    assert 2.0 < px[kept].std() < 10.0, px[kept].std()  # about noise_px = 5 per coordinate
+    # the supervised quantity is the average of the two streams
+    with torch.no_grad():
+        expected = ((lifter.model.gt_stream(x_gt) + lifter.model.det_stream(x_det)) / 2
+                    - lifter.target(batch["y"])).pow(2).mean()
+    assert torch.allclose(loss.detach(), expected, atol=1e-6)
+
+
+def test_inference_both_is_the_mean_of_the_streams(trained, tiny_poses):
+    lifter, _ = trained
+    modes = {m: _with_mode(lifter, m) for m in ("both", "detected", "gt")}
+    s = tiny_poses.test[0]
+    w, h = s.image_size
+    xy = torch.as_tensor(normalize_screen(gt_pose2d(s).keypoints[0, :40], w, h), dtype=torch.float32)
+    x_enc = lifter._encode(xy)
+    with torch.no_grad():
+        for m in modes.values():
+            m.model.eval()
+        out = {k: m.forward(x_enc) for k, m in modes.items()}
+        assert torch.allclose(out["detected"], lifter.model.det_stream.eval()(x_enc), atol=1e-6)
+        assert torch.allclose(out["gt"], lifter.model.gt_stream.eval()(x_enc), atol=1e-6)
+    mean = (out["gt"] + out["detected"]) / 2
+    # the streams disagree by much more than the tolerance, so a wrong combination would be caught
+    assert (out["gt"] - out["detected"]).abs().max() > 1e-2
+    assert torch.allclose(out["both"], mean, atol=1e-5)
+    assert not torch.allclose(out["both"], out["gt"], atol=1e-3)
+    assert not torch.allclose(out["both"], out["detected"], atol=1e-3)
+    # decoding and flip test are affine, so the mean relation holds end to end as well
+    p = {k: m.predict(gt_pose2d(s)).joints for k, m in modes.items()}
+    assert np.allclose(p["both"], (p["gt"] + p["detected"]) / 2, atol=1e-5)
+    assert np.allclose(p["both"], lifter.predict(gt_pose2d(s)).joints, atol=1e-6)  # default mode is both
+
+
+def test_flip_test_is_mirror_symmetric(trained, tiny_poses):
+    lifter, _ = trained
+    s = tiny_poses.test[0]
+    p2 = gt_pose2d(s)
+    w, h = p2.image_size
+    perm = lifter.layout.flip_permutation
+    mirrored = p2.keypoints[:, :, perm].copy()
+    mirrored[..., 0] = w - mirrored[..., 0]
+    a = lifter.predict(p2).joints
+    b = lifter.predict(Pose2DSeq(mirrored, p2.scores, p2.image_size, p2.fps)).joints
+    b = b[:, :, perm] * np.array([-1, 1, 1])
+    assert np.abs(a - b).max() < 1e-4
+
+
+def test_checkpoint_round_trip(trained, tiny_poses, tmp_path):
+    lifter, _ = trained
+    torch.save(lifter.state(), tmp_path / "ck.pt")
+    other = build("lifter", SMALL, seed=1)
+    other.load_state(torch.load(tmp_path / "ck.pt", weights_only=False))
+    assert isinstance(other.model, TwoStreamMLP)
+    p2 = gt_pose2d(tiny_poses.test[0])
+    assert np.allclose(lifter.predict(p2).joints, other.predict(p2).joints, atol=1e-6)
+
+
+def test_wrong_layout_is_rejected(trained):
+    lifter, _ = trained
+    with pytest.raises(InputError, match="h36m17 layout"):
+        lifter.predict(Pose2DSeq(np.zeros((1, 2, 17, 2)), np.ones((1, 2, 17)), (64, 64), layout="coco17"))
