@@ -28,8 +28,9 @@ Two measurements per batch size B:
 Timing: warm-up, then ``--repeats`` timings of enough calls to last ``--min-time`` seconds each; the median per
 call is reported (the spread is in the JSON). Peak memory: the increase of the process's peak resident set size
 (``VmHWM``, reset through ``/proc/self/clear_refs`` after ``gc`` and ``malloc_trim`` return freed memory to the
-system) over its resident size just before one call at the largest batch; where the reset is not possible, the
-increase of ``getrusage(RUSAGE_SELF).ru_maxrss`` (only the first measurement of a process is then meaningful).
+system) over its resident size just before one call at the largest batch, with transparent huge pages off for
+that call (with them, the figure moved by 10 MB between runs); where the reset is not possible, the increase of
+``getrusage(RUSAGE_SELF).ru_maxrss`` (only the first measurement of a process is then meaningful).
 The machine is shared: the load average before and after is in the header; compare rows of one run only.
 """
 import sys
@@ -194,17 +195,41 @@ def _reset_peak() -> bool:
         return False
 
 
+PR_SET_THP_DISABLE = 41
+
+
+def _thp_disable(flag: bool) -> bool:
+    """Transparent huge pages off (on) for this process's new page faults (Linux ``prctl``)."""
+    global _LIBC
+    try:
+        if _LIBC is None:
+            _LIBC = ctypes.CDLL("libc.so.6")
+        return _LIBC.prctl(PR_SET_THP_DISABLE, int(flag), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
 def peak_increase_mb(fn) -> tuple:
-    """(MB, method): how far one call of ``fn`` raises the peak resident set size over the size before it."""
+    """(MB, method): how far one call of ``fn`` raises the peak resident set size over the size before it.
+
+    Transparent huge pages are off during the call: with them, resident memory grows in 2 MB steps that the
+    kernel grants or not depending on fragmentation, which made the figure vary by 10 MB between runs."""
     gc.collect()
     _malloc_trim()
-    if _reset_peak() and _status_kb("VmHWM") is not None:
-        before = _status_kb("VmRSS")
-        fn()
-        return (_status_kb("VmHWM") - before) / 1024, "VmHWM reset"
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    fn()
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, "ru_maxrss"
+    no_thp = _thp_disable(True)
+    try:
+        if _reset_peak() and _status_kb("VmHWM") is not None:
+            before = _status_kb("VmRSS")
+            fn()
+            mb, method = (_status_kb("VmHWM") - before) / 1024, "VmHWM reset"
+        else:
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            fn()
+            mb, method = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024, "ru_maxrss"
+    finally:
+        if no_thp:
+            _thp_disable(False)
+    return mb, method + (", huge pages off" if no_thp else "")
 
 
 def time_per_call(fn, repeats: int, min_time: float) -> dict:

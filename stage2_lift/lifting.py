@@ -10,8 +10,10 @@ camera-frame 3D joints in metres, z-scored per coordinate, the root omitted. A s
 Augmentation, each a switch (seed 000 and the ANCHORS.md tricks): ``rotate`` - the 3D pose turned about the
 camera's vertical axis through the pelvis by up to ``rotate_deg`` and re-projected with the sample's
 intrinsics, so new views are seen; ``flip`` - mirrored pose with left/right swapped; ``noise_px`` /
-``drop_rate`` - detector-like 2D noise and dropped joints (moved to the pelvis). ``flip_test`` averages the
-prediction of the input and of its mirror image.
+``drop_rate`` - detector-like 2D noise and dropped joints (moved to the pelvis); ``bone_scale`` - each bone
+(left and right alike) stretched by a log-normal factor of that standard deviation (:func:`scale_bones`), so
+people and mocap skeletons of other proportions are seen. ``flip_test`` averages the prediction of the input
+and of its mirror image.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from common.training import seed_everything, train_epochs
 LIFTER_DEFAULTS = {
     "epochs": 30, "batch_size": 256, "lr": 1e-3, "lr_decay": 0.96, "weight_decay": 0.0,
     "rotate": True, "rotate_deg": 180.0, "flip": True, "noise_px": 2.0, "drop_rate": 0.02, "flip_test": True,
+    "bone_scale": 0.1,
 }
 
 
@@ -61,6 +64,20 @@ def project(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 def normalize(uv: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     w, h = size[:, None, 0:1], size[:, None, 1:2]
     return torch.cat([uv[..., :1] / w * 2 - 1, uv[..., 1:] / w * 2 - h / w], dim=-1)
+
+
+def scale_bones(j3: torch.Tensor, layout, factors: torch.Tensor) -> torch.Tensor:
+    """Each bone of (N, J, 3) poses (joint j to its parent) stretched by ``factors[:, j]``, the two bones of a
+    left/right pair by the same factor (the left one's), children carried along; the root stays put. Teaches a
+    lifter skeletons whose proportions (and joint conventions: hip width, neck, head top) differ from its
+    training people's, as those of different mocap sources do."""
+    perm = torch.as_tensor(layout.flip_permutation)
+    f = factors[:, torch.minimum(torch.arange(len(perm)), perm)]
+    out = j3.clone()
+    for j in layout.topo_order[1:]:
+        parent = layout.parents[j]
+        out[:, j] = out[:, parent] + f[:, j, None] * (j3[:, j] - j3[:, parent])
+    return out
 
 
 def rotate_about_root(j3: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
@@ -109,6 +126,8 @@ class SingleFrameLifter(Lifter):
         """
         c = self.cfg
         perm = torch.as_tensor(self.layout.flip_permutation)
+        if train and c["bone_scale"] > 0:
+            j3 = scale_bones(j3, self.layout, torch.exp(torch.randn(j3.shape[:2], generator=g) * c["bone_scale"]))
         if train and c["rotate"]:
             a = (torch.rand(len(j3), generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
             j3 = rotate_about_root(j3, a)
