@@ -17,8 +17,8 @@ Training (the simple form of VideoPose3D's single-receptive-field training): eve
 target of one window of ``R`` frames cut from its sequence (the frame is the window's centre, or its last
 frame when ``causal``), the sequence's ends replicate-padded. Augmentation per window: one rotation angle
 about the vertical axis through the target frame's pelvis and one left/right flip for all its frames (a
-consistent new view of the clip), and detector-like noise and dropped joints drawn per frame (base options
-``rotate``, ``flip``, ``noise_px``, ``drop_rate``). Loss: mean squared error on the z-scored target, Adam with
+consistent new view of the clip) and one set of bone-length factors, and detector-like noise and dropped
+joints drawn per frame (base options ``rotate``, ``flip``, ``bone_scale``, ``noise_px``, ``drop_rate``). Loss: mean squared error on the z-scored target, Adam with
 exponential decay per epoch; an epoch is ``len(train frames) // batch_size`` steps.
 
 Inference lifts a whole sequence in one pass: the encoded 2D sequence is replicate-padded by ``(R-1)/2``
@@ -56,7 +56,7 @@ from common.handoff import Pose2DSeq, Pose3DSeq
 from common.registry import register
 from common.training import train_epochs
 
-from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, normalize, project
+from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, normalize, project, scale_bones
 
 
 def receptive_field(filter_widths) -> int:
@@ -184,6 +184,9 @@ class TemporalConvLifter(SingleFrameLifter):
         per frame. Returns ``x`` (B, L, J, 2) screen-normalised 2D and ``y`` (B, L, J-1, 3) root-relative 3D."""
         c = self.cfg
         B, L, J, _ = j3.shape
+        if train and c["bone_scale"] > 0:  # one skeleton per window
+            f = torch.exp(torch.randn(B, J, generator=g) * c["bone_scale"]).repeat_interleave(L, 0)
+            j3 = scale_bones(j3.reshape(B * L, J, 3), self.layout, f).reshape(B, L, J, 3)
         if train and c["rotate"]:
             a = (torch.rand(B, generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
             ca, sa = torch.cos(a)[:, None, None], torch.sin(a)[:, None, None]
