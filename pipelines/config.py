@@ -186,10 +186,10 @@ def _merge(where: str, base: Any, new: Any) -> Any:
 
 def _absolute(value: Any) -> Any:
     """A relative path (or each of a list of paths) given on the command line, made absolute against the
-    current directory."""
+    current directory (``package::path`` names, such as mmpose's shipped configs, stay as they are)."""
     if isinstance(value, list):
         return [_absolute(v) for v in value]
-    if isinstance(value, str) and value and not Path(value).is_absolute():
+    if isinstance(value, str) and value and "::" not in value and not Path(value).is_absolute():
         return str(Path.cwd() / value)
     return value
 

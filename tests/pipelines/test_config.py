@@ -91,3 +91,14 @@ def test_command_line_paths_resolve_against_the_current_directory(tmp_path, monk
     _, cfg = r.apply(raw, [("data.bvh_dir", "clips"), ("data.coco_json", "/abs/a.json")])
     assert cfg["data"]["bvh_dir"] == str(tmp_path / "clips")
     assert cfg["data"]["coco_json"] == "/abs/a.json"
+
+
+def test_command_line_path_lists_and_package_paths(tmp_path, monkeypatch):
+    """Each entry of a list of folders (``*_dirs``) resolves like a path; ``package::path`` stays as given."""
+    monkeypatch.chdir(tmp_path)
+    r = Resolver(lambda raw: {**DATA_DEFAULTS, "mocap_dirs": ["a"]})
+    raw = {**RAW, "stages": {"stage2_lift": {"type": "mmpose_simplebaseline3d"}}}
+    _, cfg = r.apply(raw, [("data.mocap_dirs", ["x", "/abs/y"]),
+                           ("stages.stage2_lift.config", "mmpose::body_3d_keypoint/some.py")])
+    assert cfg["data"]["mocap_dirs"] == [str(tmp_path / "x"), "/abs/y"]
+    assert cfg["stages"]["stage2_lift"]["config"] == "mmpose::body_3d_keypoint/some.py"

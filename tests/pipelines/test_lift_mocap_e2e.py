@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(not BANDAI.is_dir(), reason="needs ../shared/dat
 TINY = ["data.synthetic_cfg.subjects.train=2", "data.synthetic_cfg.subjects.val=1", "data.synthetic_cfg.subjects.test=1",
         "data.synthetic_cfg.per_class.train=1", "data.synthetic_cfg.per_class.val=1",
         "data.synthetic_cfg.per_class.test=1", "data.synthetic_cfg.frames=8", "data.mocap_fps=5",
-        "stages.stage2_lift.epochs=2", "stages.stage2_lift.width=32"]
+        "stages.stage2_lift.epochs=2", "stages.stage2_lift.synth_epochs=2", "stages.stage2_lift.width=32"]
 
 
 def run(tmp_path, *sets, work="out", check=True):
