@@ -34,7 +34,7 @@ from common.training import seed_everything, train_epochs
 LIFTER_DEFAULTS = {
     "epochs": 30, "batch_size": 256, "lr": 1e-3, "lr_decay": 0.96, "weight_decay": 0.0,
     "rotate": True, "rotate_deg": 180.0, "flip": True, "noise_px": 2.0, "drop_rate": 0.02, "flip_test": True,
-    "bone_scale": 0.2,
+    "bone_scale": 0.0,
 }
 
 
