@@ -44,7 +44,6 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple, Union
 
-import numpy as np
 import torch
 
 from common.skeleton import Layout, get_layout

@@ -18,7 +18,7 @@ and of its mirror image.
 from __future__ import annotations
 
 import math
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
 import torch

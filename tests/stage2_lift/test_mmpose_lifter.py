@@ -1,13 +1,12 @@
-import numpy as np
 import pytest
 import torch
 
-from common import metrics
 from common.errors import InputError
 from common.registry import build
-from pipelines.chain import gt_pose2d
 
 import stage2_lift  # noqa: F401
+from lifter_checks import (check_checkpoint_round_trip, check_converges_and_beats_mean_pose, check_flip_symmetric,
+                           check_rejects_wrong_layout)
 from stage2_lift.mmpose_lifter import SHIPPED_CONFIG, config_path
 
 SMALL = {"type": "mmpose_simplebaseline3d", "width": 64, "dropout": 0.1, "lr": 3e-3, "epochs": 12, "batch_size": 128}
@@ -15,12 +14,6 @@ SMALL = {"type": "mmpose_simplebaseline3d", "width": 64, "dropout": 0.1, "lr": 3
 
 def n_params(m):
     return sum(p.numel() for p in m.parameters())
-
-
-def _eval(lifter, samples):
-    pred = np.concatenate([lifter.predict(gt_pose2d(s)).joints[0] for s in samples])
-    gt = np.concatenate([s.joints3d - s.joints3d[:, :1] for s in samples])
-    return pred, gt
 
 
 @pytest.fixture(scope="module")
@@ -77,20 +70,16 @@ def test_swapped_config(tmp_path):
 
 
 def test_training_converges_and_beats_the_mean_pose(trained, tiny_poses):
-    lifter, summary = trained
-    assert summary["loss"][-1] < 0.6 * summary["loss"][0]
-    pred, gt = _eval(lifter, tiny_poses.test)
-    err = metrics.mpjpe(pred, gt)
-    mean_pose = np.concatenate([s.joints3d - s.joints3d[:, :1] for s in tiny_poses.train]).mean(0)
-    baseline = metrics.mpjpe(np.broadcast_to(mean_pose, gt.shape), gt)
-    assert err < 0.75 * baseline, (err, baseline)
-    assert np.allclose(pred[:, 0], 0)  # root-relative output
+    check_converges_and_beats_mean_pose(*trained, tiny_poses)
 
 
 def test_checkpoint_round_trip(trained, tiny_poses, tmp_path):
-    lifter, _ = trained
-    torch.save(lifter.state(), tmp_path / "ck.pt")
-    other = build("lifter", SMALL, seed=1)
-    other.load_state(torch.load(tmp_path / "ck.pt", weights_only=False))
-    p2 = gt_pose2d(tiny_poses.test[0])
-    assert np.allclose(lifter.predict(p2).joints, other.predict(p2).joints, atol=1e-6)
+    check_checkpoint_round_trip(trained[0], SMALL, tiny_poses.test[0], tmp_path)
+
+
+def test_flip_test_is_mirror_symmetric(trained, tiny_poses):
+    check_flip_symmetric(trained[0], tiny_poses.test[0])
+
+
+def test_wrong_layout_is_rejected(trained):
+    check_rejects_wrong_layout(trained[0])
