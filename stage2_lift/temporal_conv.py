@@ -19,12 +19,36 @@ frame when ``causal``), the sequence's ends replicate-padded. Augmentation per w
 about the vertical axis through the target frame's pelvis and one left/right flip for all its frames (a
 consistent new view of the clip) and one set of bone-length factors, and detector-like noise and dropped
 joints drawn per frame (base options ``rotate``, ``flip``, ``bone_scale``, ``noise_px``, ``drop_rate``). Loss: mean squared error on the z-scored target, Adam with
-exponential decay per epoch; an epoch is ``len(train frames) // batch_size`` steps.
+exponential decay per epoch; an epoch is ``len(train frames) // batch_size`` steps (frames counted at
+the network's rate ``fps``, see below).
 
 Inference lifts a whole sequence in one pass: the encoded 2D sequence is replicate-padded by ``(R-1)/2``
 frames at each end (all ``R-1`` at the start when ``causal``, so the output at frame ``t`` uses frames
 ``<= t`` only: an on-line lifter with a latency of zero frames), so the output has the input's length,
 however short. ``flip_test`` averages the prediction of the sequence and of its mirror image as in the base.
+
+Frame rate (option ``fps``, default 25.0, the synthetic world's rate): the rate the network works at. A window
+of ``R`` frames spans ``R / fps`` seconds, so a network trained on 25 fps windows that is fed 120 fps key-points
+sees motion about five times too slow (and one fed 10 fps training mocap as is learns it 2.5 times too fast):
+the window must span the same time in training and in use. So every training sample's 3D sequence is first
+resampled in time from ``sample.fps`` to ``fps`` (:func:`resample_time`, linear interpolation; camera,
+intrinsics and image size kept) and the windows are cut from the resampled sequence (an epoch counts the
+resampled frames). At inference, when ``Pose2DSeq.fps`` differs from ``fps`` by more than 1 %, each person's
+2D key-points are resampled to ``fps``, lifted, and the 3D is sampled back at the input's own frame times
+(:func:`sample_frames`), so the output keeps the input's frame count and frame ``i`` is input frame ``i``;
+the scores are passed through unchanged (the network does not read them). ``fps: null`` uses every
+sequence at its own rate (the behaviour before the option existed). Validation lifts each validation sample
+the same way, from its own rate. The rate is saved with the checkpoint and :meth:`load_state` refuses a
+checkpoint trained at another rate.
+
+Causal mode stays causal at any input rate: both resamplings are then sample-and-hold instead of linear. The
+resampled input at time ``s`` is the latest input frame at or before ``s``, the causal network's output at
+``s`` sees resampled frames at times ``<= s`` only, and the output at input frame ``t`` is the latest
+resampled output at or before ``t``'s time. So the output at frame ``t`` depends on input frames ``<= t``
+only, at the price of a latency of up to one network frame (``1 / fps``) and of a sampling jitter of up to
+one input frame; up-sampled input (a 10 fps video for a 25 fps network) reaches the network as a staircase.
+The centred model uses linear interpolation both ways (each output then looks a fraction of a frame further
+ahead than its ``(R-1)/2`` network frames).
 
 ``action_directed`` (seed 004, sections 3-4): one model ("expert") per action class present in the training
 split, each trained only on that class's training sequences (normalisation statistics are shared, computed on
@@ -59,6 +83,58 @@ from common.training import train_epochs
 from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, normalize, project, scale_bones
 
 
+def n_resampled(n_frames: int, src_fps: float, dst_fps: float) -> int:
+    """Frames of a sequence of ``n_frames`` at ``src_fps`` resampled to ``dst_fps``: one per ``1 / dst_fps`` s
+    from time 0 over its duration ``(n_frames - 1) / src_fps``, i.e. ``round((n_frames - 1) * dst_fps /
+    src_fps) + 1`` (half rounded up), at least 1."""
+    if n_frames <= 0:
+        return 0
+    return max(1, int(math.floor((n_frames - 1) * float(dst_fps) / float(src_fps) + 0.5)) + 1)
+
+
+def sample_frames(x, pos, mode: str = "linear", axis: int = 0) -> np.ndarray:
+    """``x`` along ``axis`` (its frames) evaluated at fractional frame positions ``pos`` (clipped to the first
+    and last frame); every other axis (persons, joints, coordinates) is carried along.
+
+    ``mode="linear"`` interpolates between the two frames around each position (a position that is a whole
+    number gives that frame exactly); ``mode="hold"`` takes the frame at or before each position
+    (sample-and-hold: the result at ``pos`` uses frames ``<= pos`` only, a causal resampling)."""
+    x = np.asarray(x)
+    if mode not in ("linear", "hold"):
+        raise ValueError(f"sample_frames: mode must be 'linear' or 'hold', got {mode!r}")
+    axis = axis % x.ndim
+    T = x.shape[axis]
+    if T == 0:
+        raise ValueError("sample_frames: no frames to sample")
+    pos = np.clip(np.asarray(pos, np.float64), 0, T - 1)
+    shape = [1] * x.ndim
+    shape[axis] = len(pos)
+    if mode == "hold":  # the small margin absorbs rounding of positions that are whole numbers
+        return np.take(x, np.minimum(np.floor(pos + 1e-6), T - 1).astype(np.int64), axis=axis)
+    i0 = np.minimum(np.floor(pos), T - 1).astype(np.int64)
+    i1 = np.minimum(i0 + 1, T - 1)
+    w = (pos - i0).reshape(shape)
+    x0, x1 = np.take(x, i0, axis=axis), np.take(x, i1, axis=axis)
+    out = x0 + (x1 - x0) * w
+    return out.astype(x.dtype) if np.issubdtype(x.dtype, np.floating) else out
+
+
+def resample_time(x, src_fps: float, dst_fps: float, mode: str = "linear", axis: int = 0) -> np.ndarray:
+    """A sequence ``x`` (frames along ``axis``, e.g. ``(T, J, 3)`` joints) at ``src_fps`` resampled to
+    ``dst_fps``: :func:`n_resampled` frames at times ``t_k = k / dst_fps``, clipped to the sequence's duration
+    ``[0, (T - 1) / src_fps]``, by :func:`sample_frames` (``"linear"`` interpolation or causal ``"hold"``). The
+    same rate returns a copy; a 1-frame sequence stays 1 frame."""
+    x = np.asarray(x)
+    src_fps, dst_fps = float(src_fps), float(dst_fps)
+    if not (src_fps > 0 and dst_fps > 0):
+        raise ValueError(f"resample_time: frame rates must be > 0, got {src_fps} -> {dst_fps}")
+    T = x.shape[axis]
+    if src_fps == dst_fps or T <= 1:
+        return x.copy()
+    pos = np.arange(n_resampled(T, src_fps, dst_fps)) * (src_fps / dst_fps)
+    return sample_frames(x, pos, mode, axis)
+
+
 def receptive_field(filter_widths) -> int:
     """Frames one output sees: the product of the filter widths."""
     return int(np.prod([int(w) for w in filter_widths]))
@@ -72,6 +148,20 @@ def check_filter_widths(filter_widths, where: str = "temporal_conv.filter_widths
     if not fw or any(w < 1 or w % 2 == 0 for w in fw) or any(float(w) != float(v) for w, v in zip(fw, filter_widths)):
         raise InputError(f"{where}: expected a non-empty list of odd integers >= 1 such as [3, 3, 3], got {filter_widths!r}")
     return fw
+
+
+def check_fps(fps, where: str = "temporal_conv.fps") -> Optional[float]:
+    """The network's frame rate: a number > 0, or None (each sequence at its own rate)."""
+    if fps is None:
+        return None
+    try:
+        f = float(fps)
+    except (TypeError, ValueError):
+        f = float("nan")
+    if isinstance(fps, bool) or not (f > 0 and math.isfinite(f)):
+        raise InputError(f"{where}: expected a frame rate > 0 (e.g. 25) or null (sequences at their own rate), "
+                         f"got {fps!r}")
+    return f
 
 
 class TemporalConvNet(nn.Module):
@@ -131,11 +221,12 @@ class _IndexStream:
 @register("lifter", "temporal_conv")
 class TemporalConvLifter(SingleFrameLifter):
     defaults = {**LIFTER_DEFAULTS, "channels": 256, "filter_widths": [3, 3, 3], "dropout": 0.25,
-                "causal": False, "action_directed": False}
+                "causal": False, "action_directed": False, "fps": 25.0}
 
     def __init__(self, cfg=None, device="cpu", seed=0):
         super().__init__(cfg, device, seed)
         self.cfg["filter_widths"] = check_filter_widths(self.cfg["filter_widths"])
+        self.cfg["fps"] = check_fps(self.cfg["fps"])
         self.experts: Dict[int, nn.Module] = {}          # action -> model, when action_directed
         self.action_names: List[str] = []
         self._win: Optional[Dict[str, torch.Tensor]] = None
@@ -155,9 +246,15 @@ class TemporalConvLifter(SingleFrameLifter):
         c = self.cfg
         return TemporalConvNet(in_dim, out_dim, c["filter_widths"], c["channels"], c["dropout"], c["causal"])
 
+    def resamples(self, fps) -> bool:
+        """True when a sequence at ``fps`` is resampled to the network's rate at inference (more than 1 % off)."""
+        own = self.cfg["fps"]
+        return own is not None and abs(float(fps) - own) > 0.01 * own
+
     def _windows(self, samples) -> Dict[str, torch.Tensor]:
-        """Every frame of ``samples`` as the target of one window: the sequences replicate-padded and joined
-        (``j3``), each window's first row (``start``), its intrinsics, image size and action."""
+        """Every frame of ``samples`` (each resampled to the network's rate ``fps`` first) as the target of one
+        window: the sequences replicate-padded and joined (``j3``), each window's first row (``start``), its
+        intrinsics, image size and action."""
         pl, pr = self.pad_left_right
         j3, start, K, size, action = [], [], [], [], []
         offset = 0
@@ -165,6 +262,10 @@ class TemporalConvLifter(SingleFrameLifter):
             if s.joints3d is None or s.camera is None:
                 raise InputError(f"lifter training: sample {s.name} has no 3D joints or camera")
             j = np.asarray(s.joints3d, np.float32)
+            if self.cfg["fps"] is not None:
+                if not (s.fps is not None and float(s.fps) > 0):
+                    raise InputError(f"lifter training: sample {s.name} has no frame rate (fps {s.fps!r})")
+                j = resample_time(j, s.fps, self.cfg["fps"], "linear", axis=0)
             j3.append(np.concatenate([np.repeat(j[:1], pl, 0), j, np.repeat(j[-1:], pr, 0)]))
             T = len(j)
             start.append(offset + np.arange(T))
@@ -235,6 +336,18 @@ class TemporalConvLifter(SingleFrameLifter):
             out = (out + of[:, :, perm] * torch.tensor([-1.0, 1.0, 1.0])) / 2
         return out
 
+    def _lift_at(self, model: nn.Module, xy: torch.Tensor, fps: float) -> torch.Tensor:
+        """:meth:`_lift` of sequences (N, T, J, 2) at ``fps``: resampled to the network's rate when it differs
+        by more than 1 % and the 3D sampled back at the input's frame times (N, T, J, 3). Linear both ways;
+        sample-and-hold both ways when ``causal``, so output frame ``t`` uses input frames ``<= t`` only."""
+        if not self.resamples(fps):
+            return self._lift(model, xy)
+        own, mode = self.cfg["fps"], ("hold" if self.cfg["causal"] else "linear")
+        T = xy.shape[1]
+        x = resample_time(xy.numpy(), fps, own, mode, axis=1)
+        out = self._lift(model, torch.as_tensor(x)).numpy()
+        return torch.as_tensor(sample_frames(out, np.arange(T) * (own / float(fps)), mode, axis=1))
+
     # ------------------------------------------------------------------ training
     def prepare(self, data) -> None:
         """Base statistics (all training poses), the training windows, the validation sequences."""
@@ -252,7 +365,7 @@ class TemporalConvLifter(SingleFrameLifter):
             K = torch.tensor([[c.fx, c.fy, c.cx, c.cy]], dtype=torch.float32).expand(len(j), 4)
             size = torch.tensor([s.image_size], dtype=torch.float32).expand(len(j), 2)
             xy = normalize(project(j, K), size)
-            pred = self._lift(model, xy[None])[0]
+            pred = self._lift_at(model, xy[None], s.fps)[0]
             err += float((pred - (j - j[:, :1])).norm(dim=-1).mean(-1).sum()) * 1000
             n += len(j)
         return err / max(n, 1), n
@@ -356,12 +469,12 @@ class TemporalConvLifter(SingleFrameLifter):
         P, T, J, _ = pose2d.keypoints.shape
         w, h = pose2d.image_size
         xy = torch.as_tensor(normalize_screen(pose2d.keypoints.reshape(P * T, J, 2), w, h), dtype=torch.float32)
-        j3 = self._lift(model, xy.reshape(P, T, J, 2)).numpy()
+        j3 = self._lift_at(model, xy.reshape(P, T, J, 2), pose2d.fps).numpy()
         return Pose3DSeq(j3, pose2d.scores, fps=pose2d.fps, layout=pose2d.layout)
 
     # ------------------------------------------------------------------ checkpoint
     def state(self) -> dict:
-        st = {"stats": self.stats, "cfg": self.cfg, "action_names": self.action_names}
+        st = {"stats": self.stats, "cfg": self.cfg, "action_names": self.action_names, "fps": self.cfg["fps"]}
         if self.cfg["action_directed"]:
             st["experts"] = {a: m.state_dict() for a, m in self.experts.items()}
         else:
@@ -369,6 +482,15 @@ class TemporalConvLifter(SingleFrameLifter):
         return st
 
     def load_state(self, state: dict) -> None:
+        # the network's rate is part of what it learnt (a checkpoint without one predates the option: own rates)
+        trained = state["fps"] if "fps" in state else (state.get("cfg") or {}).get("fps")
+        trained = check_fps(trained, "temporal_conv checkpoint fps")
+        own = self.cfg["fps"]
+        if (trained is None) != (own is None) or (own is not None and abs(trained - own) > 1e-6 * own):
+            def show(f):
+                return "null (sequences at their own rate)" if f is None else f"{f:g}"
+            raise InputError(f"{self.registered_name}: checkpoint was trained with fps={show(trained)}, this "
+                             f"lifter is set to fps={show(own)}; set fps to the checkpoint's rate or retrain")
         self.stats = state["stats"]
         self.action_names = list(state.get("action_names", []))
         n_in, n_out = int(self.stats["x_mean"].numel()), int(self.stats["y_mean"].numel())

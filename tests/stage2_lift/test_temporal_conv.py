@@ -12,14 +12,14 @@ from pipelines.chain import gt_pose2d
 import stage2_lift  # noqa: F401
 from lifter_checks import (check_checkpoint_round_trip, check_converges_and_beats_mean_pose, check_flip_symmetric,
                            check_rejects_wrong_layout)
-from stage2_lift.temporal_conv import TemporalConvNet, receptive_field
+from stage2_lift.temporal_conv import TemporalConvNet, n_resampled, receptive_field, resample_time, sample_frames
 
 SMALL = {"type": "temporal_conv", "channels": 64, "filter_widths": [3, 3], "epochs": 10, "batch_size": 64}
 QUICK = {"type": "temporal_conv", "channels": 32, "filter_widths": [3, 3], "epochs": 1, "batch_size": 256}
 
 
-def _slice(p2: Pose2DSeq, kp: np.ndarray) -> Pose2DSeq:
-    return Pose2DSeq(kp, np.ones(kp.shape[:3], np.float32), p2.image_size, p2.fps, p2.layout)
+def _slice(p2: Pose2DSeq, kp: np.ndarray, fps=None) -> Pose2DSeq:
+    return Pose2DSeq(kp, np.ones(kp.shape[:3], np.float32), p2.image_size, p2.fps if fps is None else fps, p2.layout)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +32,14 @@ def trained(tiny_poses):
 @pytest.fixture(scope="module")
 def causal(tiny_poses):
     lifter = build("lifter", {**QUICK, "causal": True}, seed=0)
+    lifter.fit(tiny_poses)
+    return lifter
+
+
+@pytest.fixture(scope="module")
+def native(tiny_poses):
+    """A lifter that uses every sequence at its own rate (fps null, the behaviour before the option)."""
+    lifter = build("lifter", {**QUICK, "fps": None}, seed=0)
     lifter.fit(tiny_poses)
     return lifter
 
@@ -148,3 +156,174 @@ def test_flip_test_is_mirror_symmetric(trained, tiny_poses):
 
 def test_wrong_layout_is_rejected(trained):
     check_rejects_wrong_layout(trained[0])
+
+
+# ---------------------------------------------------------------------- frame rate (option fps)
+@pytest.mark.parametrize("src, dst", [(30, 25), (25, 120), (10, 25), (120, 25), (25, 50), (24, 25)])
+def test_resample_time_reproduces_a_linear_ramp(src, dst):
+    T = 37
+    t = np.arange(T) / src
+    ramp = np.stack([0.5 + 2.0 * t, -1.5 * t, 3.0 + 0.1 * t], -1)[:, None] * np.arange(1, 5)[None, :, None]
+    out = resample_time(ramp.astype(np.float32), src, dst)                     # (T, J, 3), joints carried along
+    n = n_resampled(T, src, dst)
+    assert n == max(1, int(np.floor((T - 1) * dst / src + 0.5)) + 1) and out.shape == (n, 4, 3)
+    assert out.dtype == np.float32
+    tk = np.minimum(np.arange(n) / dst, (T - 1) / src)                       # times within the duration
+    want = np.stack([0.5 + 2.0 * tk, -1.5 * tk, 3.0 + 0.1 * tk], -1)[:, None] * np.arange(1, 5)[None, :, None]
+    assert np.abs(out - want).max() < 1e-5
+    # sample-and-hold takes the frame at or before each time: the value of the ramp at that frame's time
+    hold = resample_time(ramp, src, dst, mode="hold")
+    th = np.floor(tk * src + 1e-9) / src
+    assert np.all(th <= tk + 1e-12)
+    assert np.allclose(hold[:, 0], np.stack([0.5 + 2.0 * th, -1.5 * th, 3.0 + 0.1 * th], -1))
+    # any axis: persons first, frames second
+    two = np.stack([ramp, -ramp])
+    assert np.allclose(resample_time(two, src, dst, axis=1), np.stack([resample_time(ramp, src, dst),
+                                                                      resample_time(-ramp, src, dst)]))
+
+
+def test_resample_time_same_rate_and_one_frame():
+    x = np.random.default_rng(0).normal(size=(20, 17, 3)).astype(np.float32)
+    for mode in ("linear", "hold"):
+        assert np.array_equal(resample_time(x, 25, 25, mode), x)
+        assert resample_time(x[:1], 25, 120, mode).shape == (1, 17, 3)
+        assert resample_time(x[:1], 120, 10, mode).shape == (1, 17, 3)
+    assert np.array_equal(sample_frames(x, np.arange(20.0)), x)             # whole positions: the frames
+    assert n_resampled(1, 10, 25) == 1 and n_resampled(2, 120, 25) == 1 and n_resampled(24, 10, 25) == 59
+    with pytest.raises(ValueError):
+        resample_time(x, 0, 25)
+    with pytest.raises(ValueError):
+        sample_frames(x, [0.5], mode="cubic")
+
+
+def test_resample_time_round_trip_keeps_a_smooth_signal():
+    for src, dst in ((25, 120), (120, 25), (25, 30), (30, 25), (10, 25)):
+        T = int(3 * src) + 1                                                    # 3 s of a 0.5 Hz motion
+        t = np.arange(T) / src
+        x = np.stack([np.sin(np.pi * t), np.cos(np.pi * t + 0.3)], -1)[:, None].repeat(17, 1)
+        back = resample_time(resample_time(x, src, dst), dst, src)
+        assert back.shape[1:] == x.shape[1:] and abs(len(back) - T) <= 1
+        n = min(len(back), T)
+        # each linear resampling errs by at most h^2 max|x''| / 8 with h the coarser frame period
+        assert np.abs(back[:n] - x[:n]).max() < 2 * (np.pi / min(src, dst)) ** 2 / 8, (src, dst)
+
+
+def test_training_resamples_each_sample_to_the_network_rate(tiny_poses):
+    samples = [dataclasses.replace(s, fps=f) for s, f in zip(tiny_poses.train[:3], (10.0, 25.0, 120.0))]
+    lifter = build("lifter", QUICK)                                           # fps 25 by default
+    w = lifter._windows(samples)
+    n = [n_resampled(s.n_frames, s.fps, 25.0) for s in samples]
+    assert n[0] > samples[0].n_frames > n[2]
+    assert len(w["start"]) == sum(n) and len(w["K"]) == sum(n) and len(w["action"]) == sum(n)
+    pl, pr = lifter.pad_left_right
+    first = w["j3"][pl:pl + n[0]].numpy()                                     # the 10 fps sample, at 25 fps
+    assert np.allclose(first, resample_time(samples[0].joints3d, 10.0, 25.0), atol=1e-6)
+    second = w["j3"][n[0] + pl + pr + pl:][:n[1]].numpy()                     # the 25 fps one, as it was
+    assert np.allclose(second, samples[1].joints3d, atol=1e-6)
+    c = samples[0].camera
+    assert np.allclose(w["K"][0].numpy(), [c.fx, c.fy, c.cx, c.cy])
+    native = build("lifter", {**QUICK, "fps": None})._windows(samples)       # each at its own rate
+    assert len(native["start"]) == sum(s.n_frames for s in samples)
+
+
+def test_invalid_fps_is_rejected():
+    for bad in (0, -25, "fast", float("nan"), True):
+        with pytest.raises(InputError, match="fps"):
+            build("lifter", {**QUICK, "fps": bad})
+    assert build("lifter", {**QUICK, "fps": 30}).cfg["fps"] == 30.0
+    assert build("lifter", {**QUICK, "fps": None}).cfg["fps"] is None
+
+
+@pytest.mark.parametrize("fps", [10.0, 120.0])
+@pytest.mark.parametrize("T", [1, 2, 5, 24, 50])
+def test_output_length_equals_input_length_at_other_frame_rates(trained, causal, tiny_poses, fps, T):
+    s = tiny_poses.test[0]
+    kp = gt_pose2d(s).keypoints
+    kp = np.concatenate([kp, kp[:, ::-1], kp], axis=1)[:, :T]
+    two = np.concatenate([kp, kp[:, ::-1]], axis=0)
+    for lifter in (trained[0], causal):
+        out = lifter.predict(_slice(gt_pose2d(s), two, fps), s)
+        assert out.joints.shape == (2, T, 17, 3) and out.fps == fps
+        assert np.all(np.isfinite(out.joints))
+        for p in range(2):
+            alone = lifter.predict(_slice(gt_pose2d(s), np.ascontiguousarray(two[p:p + 1]), fps), s).joints[0]
+            assert np.allclose(out.joints[p], alone, atol=1e-5)
+
+
+def test_a_faster_copy_lifts_like_the_original(trained, tiny_poses):
+    """A 50 fps copy of a 25 fps sequence (frames interpolated in between) gives the 25 fps result at the
+    original frames; a 30 fps copy gives nearly the 25 fps result at its own frame times."""
+    lifter, _ = trained
+    err30, err_native = [], []
+    for s in tiny_poses.test:
+        p2 = gt_pose2d(s)
+        a = lifter.predict(p2, s).joints
+        kp50 = resample_time(p2.keypoints, 25, 50, axis=1)
+        assert kp50.shape[1] == 2 * p2.n_frames - 1
+        b = lifter.predict(_slice(p2, kp50, 50.0), s).joints
+        assert b.shape[1] == kp50.shape[1]
+        assert np.abs(b[:, ::2] - a).max() < 1e-3                               # within 1 mm at the 25 fps frames
+        assert np.abs(b[:, 1::2] - (b[:, :-1:2] + b[:, 2::2]) / 2).max() < 1e-5  # linear in between
+        kp30 = resample_time(p2.keypoints, 25, 30, axis=1)
+        d = lifter.predict(_slice(p2, kp30, 30.0), s).joints
+        err30.append(np.linalg.norm(d - resample_time(a, 25, 30, axis=1), axis=-1).mean())
+        if len(err_native) < 4:  # without resampling the 50 fps copy is seen in slow motion: a different 3D
+            lifter.cfg["fps"] = None
+            try:
+                c = lifter.predict(_slice(p2, kp50, 50.0), s).joints
+            finally:
+                lifter.cfg["fps"] = 25.0
+            err_native.append(np.linalg.norm(c[:, ::2] - a, axis=-1).mean())
+    assert np.mean(err30) < 0.003, np.mean(err30)                                # a few mm
+    assert min(err_native) > 0.001, err_native
+
+
+@pytest.mark.parametrize("fps", [10.0, 30.0, 120.0])
+def test_causal_output_ignores_the_future_at_other_frame_rates(causal, trained, tiny_poses, fps):
+    s = tiny_poses.test[1]
+    p2 = _slice(gt_pose2d(s), gt_pose2d(s).keypoints, fps)                     # the same frames, another rate
+    assert causal.resamples(p2.fps)
+    a = causal.predict(p2, s).joints
+    for t in (0, 3, 10, 17, 22):
+        changed = p2.keypoints.copy()
+        changed[:, t + 1:] += np.random.default_rng(t).normal(0, 40, changed[:, t + 1:].shape).astype(np.float32)
+        b = causal.predict(_slice(p2, changed), s).joints
+        assert np.abs(a[:, :t + 1] - b[:, :t + 1]).max() < 1e-6, t
+        assert np.abs(a[:, t + 1:] - b[:, t + 1:]).max() > 1e-3, t
+    # the centred model does look ahead
+    lifter, _ = trained
+    changed = p2.keypoints.copy()
+    changed[:, 11:] += 40.0
+    assert np.abs(lifter.predict(p2, s).joints[:, 10] - lifter.predict(_slice(p2, changed), s).joints[:, 10]).max() > 1e-3
+
+
+def test_native_rate_lifter_ignores_the_frame_rate(native, tiny_poses, tmp_path):
+    s = tiny_poses.test[0]
+    p2 = gt_pose2d(s)
+    a = native.predict(p2, s).joints
+    assert not native.resamples(120.0)
+    assert np.array_equal(native.predict(_slice(p2, p2.keypoints, 120.0), s).joints, a)
+    other = check_checkpoint_round_trip(native, {**QUICK, "fps": None}, s, tmp_path)
+    assert other.cfg["fps"] is None
+
+
+def test_checkpoint_keeps_the_frame_rate(trained, causal, native, tiny_poses, tmp_path):
+    st = causal.state()
+    assert st["fps"] == 25.0
+    with pytest.raises(InputError, match="fps=25"):
+        build("lifter", {**QUICK, "causal": True, "fps": 30.0}).load_state(st)
+    with pytest.raises(InputError, match="fps=null"):
+        build("lifter", {**QUICK, "causal": True}).load_state(native.state())
+    # a checkpoint from before the option (no fps anywhere) was trained at the sequences' own rates
+    old = {k: v for k, v in native.state().items() if k != "fps"}
+    old["cfg"] = {k: v for k, v in old["cfg"].items() if k != "fps"}
+    build("lifter", {**QUICK, "fps": None}).load_state(old)
+    with pytest.raises(InputError, match="fps"):
+        build("lifter", QUICK).load_state(old)
+    # the copy lifts a sequence at another rate as the original does
+    s = tiny_poses.test[2]
+    p2 = _slice(gt_pose2d(s), gt_pose2d(s).keypoints, 120.0)
+    torch.save(trained[0].state(), tmp_path / "ck.pt")
+    copy = build("lifter", SMALL, seed=1)
+    copy.load_state(torch.load(tmp_path / "ck.pt", weights_only=False))
+    assert np.allclose(copy.predict(p2, s).joints, trained[0].predict(p2, s).joints, atol=1e-6)
