@@ -22,33 +22,38 @@ joints drawn per frame (base options ``rotate``, ``flip``, ``bone_scale``, ``noi
 exponential decay per epoch; an epoch is ``len(train frames) // batch_size`` steps (frames counted at
 the network's rate ``fps``, see below).
 
-Inference lifts a whole sequence in one pass: the encoded 2D sequence is replicate-padded by ``(R-1)/2``
-frames at each end (all ``R-1`` at the start when ``causal``, so the output at frame ``t`` uses frames
-``<= t`` only: an on-line lifter with a latency of zero frames), so the output has the input's length,
-however short. ``flip_test`` averages the prediction of the sequence and of its mirror image as in the base.
+Inference lifts a whole sequence in one pass: the encoded 2D sequence is replicate-padded by ``(R-1)/2`` frames at
+each end (all ``R-1`` at the start when ``causal``, so the output at frame ``t`` uses frames ``<= t`` only: an
+on-line lifter with a latency of zero frames; input at another rate than the network's: see "Frame rate" below),
+so the output has the input's length, however short. ``flip_test`` averages the prediction of the sequence and of
+its mirror image as in the base.
 
-Frame rate (option ``fps``, default 25.0, the synthetic world's rate): the rate the network works at. A window
-of ``R`` frames spans ``R / fps`` seconds, so a network trained on 25 fps windows that is fed 120 fps key-points
-sees motion about five times too slow (and one fed 10 fps training mocap as is learns it 2.5 times too fast):
-the window must span the same time in training and in use. So every training sample's 3D sequence is first
-resampled in time from ``sample.fps`` to ``fps`` (:func:`resample_time`, linear interpolation; camera,
-intrinsics and image size kept) and the windows are cut from the resampled sequence (an epoch counts the
-resampled frames). At inference, when ``Pose2DSeq.fps`` differs from ``fps`` by more than 1 %, each person's
-2D key-points are resampled to ``fps``, lifted, and the 3D is sampled back at the input's own frame times
-(:func:`sample_frames`), so the output keeps the input's frame count and frame ``i`` is input frame ``i``;
-the scores are passed through unchanged (the network does not read them). ``fps: null`` uses every
-sequence at its own rate (the behaviour before the option existed). Validation lifts each validation sample
-the same way, from its own rate. The rate is saved with the checkpoint and :meth:`load_state` refuses a
-checkpoint trained at another rate.
+Frame rate (option ``fps``, default 25.0, the synthetic world's rate): the rate the network works at. A window of
+``R`` frames spans ``R / fps`` seconds, so a network trained on 25 fps windows that is fed 120 fps key-points sees
+motion about five times too slow (and one trained on 10 fps mocap as is, then used on 25 fps video, sees motion
+2.5 times slower than it learnt): the window must span the same time in training and in use. So every training
+sample's 3D sequence is first resampled in time from ``sample.fps`` to ``fps`` (:func:`resample_time`, linear
+interpolation; camera, intrinsics and image size kept) and the windows are cut from the resampled sequence (an
+epoch counts the resampled frames). At inference, when ``Pose2DSeq.fps`` differs from ``fps`` by more than 1 %,
+each person's 2D key-points are resampled to ``fps`` (linearly; when ``causal`` see below), lifted, and the 3D is
+sampled back at the input's own frame times (:func:`sample_frames`), so the output keeps the input's frame count
+and frame ``i`` is input frame ``i``; the scores are passed through unchanged (the network does not read them).
+``fps: null`` uses every sequence at its own rate (the behaviour before the option existed). Validation lifts each
+validation sample the same way, from its own rate. The rate is saved with the checkpoint and :meth:`load_state`
+refuses a checkpoint trained at another rate.
 
-Causal mode stays causal at any input rate: both resamplings are then sample-and-hold instead of linear. The
-resampled input at time ``s`` is the latest input frame at or before ``s``, the causal network's output at
-``s`` sees resampled frames at times ``<= s`` only, and the output at input frame ``t`` is the latest
-resampled output at or before ``t``'s time. So the output at frame ``t`` depends on input frames ``<= t``
-only, at the price of a latency of up to one network frame (``1 / fps``) and of a sampling jitter of up to
-one input frame; up-sampled input (a 10 fps video for a 25 fps network) reaches the network as a staircase.
-The centred model uses linear interpolation both ways (each output then looks a fraction of a frame further
-ahead than its ``(R-1)/2`` network frames).
+Causal mode stays causal at any input rate: the output at input frame ``t`` depends on frames ``<= t`` only, and
+on frame ``t`` itself. Linear resampling both ways would break this (the 2D at a network time between two input
+frames uses the later one, and the 3D at an input time between two network frames uses the later one), and
+sample-and-hold both ways would keep it but let an output ignore its own frame (up to one network frame plus one
+input frame late). Instead each input frame gets a network grid (at ``fps``, the network's rate) that ends less
+than ``1 / (K * fps)`` seconds, ``K = ceil(input fps / fps)`` (at most 64), i.e. less than one input frame, before
+its time (at it when they coincide); the grid's 2D is interpolated linearly between the input frames around each
+grid time, all at or before frame ``t``, and the causal network's output at the grid's last time is frame ``t``'s
+3D. The frames whose times fall in the same ``1 / K`` of a network frame share one grid, so this costs ``K``
+passes over the sequence at the network's rate (about one pass at the input's rate). The centred model resamples
+linearly both ways (each output then looks a fraction of a frame further ahead than its ``(R-1)/2`` network
+frames).
 
 ``action_directed`` (seed 004, sections 3-4): one model ("expert") per action class present in the training
 split, each trained only on that class's training sequences (normalisation statistics are shared, computed on
@@ -338,15 +343,43 @@ class TemporalConvLifter(SingleFrameLifter):
 
     def _lift_at(self, model: nn.Module, xy: torch.Tensor, fps: float) -> torch.Tensor:
         """:meth:`_lift` of sequences (N, T, J, 2) at ``fps``: resampled to the network's rate when it differs
-        by more than 1 % and the 3D sampled back at the input's frame times (N, T, J, 3). Linear both ways;
-        sample-and-hold both ways when ``causal``, so output frame ``t`` uses input frames ``<= t`` only."""
+        by more than 1 % and the 3D brought back to the input's frames (N, T, J, 3): linearly both ways, or
+        by :meth:`_lift_causal_at` when ``causal``."""
         if not self.resamples(fps):
             return self._lift(model, xy)
-        own, mode = self.cfg["fps"], ("hold" if self.cfg["causal"] else "linear")
-        T = xy.shape[1]
-        x = resample_time(xy.numpy(), fps, own, mode, axis=1)
+        if self.cfg["causal"]:
+            return self._lift_causal_at(model, xy, fps)
+        own, T = self.cfg["fps"], xy.shape[1]
+        x = resample_time(xy.numpy(), fps, own, "linear", axis=1)
         out = self._lift(model, torch.as_tensor(x)).numpy()
-        return torch.as_tensor(sample_frames(out, np.arange(T) * (own / float(fps)), mode, axis=1))
+        return torch.as_tensor(sample_frames(out, np.arange(T) * (own / float(fps)), "linear", axis=1))
+
+    def _lift_causal_at(self, model: nn.Module, xy: torch.Tensor, fps: float) -> torch.Tensor:
+        """Causal lifting of sequences (N, T, J, 2) at another rate ``fps``: input frame ``i`` (time ``i /
+        fps``) is lifted by the network run on a grid at its own rate that ends within ``1 / (K * self.fps)``
+        seconds at or before that time, ``K = ceil(fps / self.fps)`` (at most 64), so within one input frame
+        of it. The grid's 2D is interpolated linearly from the input frames around each grid time, all at or
+        before frame ``i``'s time: the output at frame ``i`` depends on frames ``<= i`` only, and on frame ``i``
+        itself. Frames are grouped by the phase of their time within a network frame (``K`` classes); one
+        pass per class, all its frames' grids being the same grid."""
+        own, src = self.cfg["fps"], float(fps)
+        x = xy.numpy()
+        T = x.shape[1]
+        K = max(1, min(64, math.ceil(src / own - 1e-9)))
+        q = np.arange(T) * (own / src)                            # frame times in network frames
+        m = np.floor(q + 1e-9)                                    # the network frame at or before
+        b = np.clip(np.floor((q - m) * K + 1e-9), 0, K - 1)      # phase class: grid offset b / K network frames
+        out = None
+        for bb in np.unique(b):
+            sel = np.nonzero(b == bb)[0]
+            pos = (np.arange(int(m[sel].max()) + 1) + bb / K) * (src / own)   # grid times in input frames
+            whole = np.round(pos)
+            pos = np.where(np.abs(pos - whole) < 1e-6, whole, pos)           # rounding never steps past a frame
+            lifted = self._lift(model, torch.as_tensor(sample_frames(x, pos, "linear", axis=1))).numpy()
+            if out is None:
+                out = np.empty((x.shape[0], T) + lifted.shape[2:], lifted.dtype)
+            out[:, sel] = lifted[:, m[sel].astype(np.int64)]
+        return torch.as_tensor(out)
 
     # ------------------------------------------------------------------ training
     def prepare(self, data) -> None:

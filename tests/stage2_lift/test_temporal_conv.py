@@ -290,11 +290,25 @@ def test_causal_output_ignores_the_future_at_other_frame_rates(causal, trained, 
         b = causal.predict(_slice(p2, changed), s).joints
         assert np.abs(a[:, :t + 1] - b[:, :t + 1]).max() < 1e-6, t
         assert np.abs(a[:, t + 1:] - b[:, t + 1:]).max() > 1e-3, t
+        only = p2.keypoints.copy()                                             # the output at t uses frame t
+        only[:, t] += 40.0
+        c = causal.predict(_slice(p2, only), s).joints
+        assert np.abs(a[:, :t] - c[:, :t]).max(initial=0) < 1e-6 and np.abs(a[:, t] - c[:, t]).max() > 1e-3, t
     # the centred model does look ahead
     lifter, _ = trained
     changed = p2.keypoints.copy()
     changed[:, 11:] += 40.0
-    assert np.abs(lifter.predict(p2, s).joints[:, 10] - lifter.predict(_slice(p2, changed), s).joints[:, 10]).max() > 1e-3
+    ahead = lifter.predict(_slice(p2, changed), s).joints
+    assert np.abs(lifter.predict(p2, s).joints[:, 10] - ahead[:, 10]).max() > 1e-3
+
+
+def test_causal_lifts_a_50fps_copy_like_the_original(causal, tiny_poses):
+    s = tiny_poses.test[3]
+    p2 = gt_pose2d(s)
+    kp50 = resample_time(p2.keypoints, 25, 50, axis=1)
+    a = causal.predict(p2, s).joints
+    b = causal.predict(_slice(p2, kp50, 50.0), s).joints
+    assert b.shape[1] == kp50.shape[1] and np.abs(b[:, ::2] - a).max() < 1e-5
 
 
 def test_native_rate_lifter_ignores_the_frame_rate(native, tiny_poses, tmp_path):
