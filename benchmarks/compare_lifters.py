@@ -56,8 +56,9 @@ def arms():
         base = [f"data.mocap_dirs=[{train_dir}]", f"data.bvh_dir={eval_dir}"]
         for lifter in LIFTERS:
             out.append((lifter, d, base + [f"stages.stage2_lift.type={lifter}", *EXTRA.get(lifter, [])]))
-        out.append(("martinez_mlp, no real mocap", d, base + ["data.real_mocap=false"]))
-        out.append(("martinez_mlp, no synthetic", d, base + ["data.synthetic=false"]))
+        mlp = base + ["stages.stage2_lift.type=martinez_mlp"]
+        out.append(("martinez_mlp, no real mocap", d, mlp + ["data.real_mocap=false"]))
+        out.append(("martinez_mlp, no synthetic", d, mlp + ["data.synthetic=false"]))
     for ad in (False, True):
         out.append((f"temporal_conv, action_directed={str(ad).lower()}", "synthetic test",
                     ["data.real_mocap=false", *SMALL_SYNTH, "stages.stage2_lift.type=temporal_conv",
@@ -125,12 +126,21 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--epochs", type=int, default=10, help="training epochs of every lifter (same budget)")
     p.add_argument("--jobs", type=int, default=2, help="runs in parallel, one CPU thread each")
-    p.add_argument("--only", nargs="+", default=None, help="arms whose name starts with one of these")
+    p.add_argument("--only", nargs="+", default=None,
+                   help="re-run only the arms whose name starts with one of these; the other rows are kept from the "
+                        "last results with the same seeds and epochs")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     a = p.parse_args(argv)
     runs = [(name, d, sets, seed) for name, d, sets in arms() for seed in a.seeds
             if a.only is None or any(name.startswith(o) for o in a.only)]
+    out = Path(a.out)
     table: dict = {}
+    if a.only and (out / "compare_lifters.json").is_file():  # merge: rows not re-run are kept from the last run
+        prev = json.loads((out / "compare_lifters.json").read_text())
+        if prev["seeds"] == a.seeds and prev["epochs"] == a.epochs:
+            table = {(r["arm"], r["data"]): {k: r[k] for k in KEYS} for r in prev["table"]}
+    rerun = {(n + suffix, d) for n, d, _, _ in runs for suffix in ("", *[v[0] for vs in VARIANTS.values() for v in vs])}
+    table = {k: v for k, v in table.items() if k not in rerun}
     t0 = time.time()
     os.environ["TQDM_DISABLE"] = "1"  # one line per finished run instead of interleaved progress bars
     print(f"{len(runs)} runs, {a.jobs} at a time, {a.epochs} epochs each", flush=True)
@@ -166,8 +176,9 @@ def main(argv=None) -> int:
     lines = [f"# Lifters on real mocap, leave one source out ({len(a.seeds)} seeds per arm, mean ± std)", "",
              f"`python benchmarks/compare_lifters.py --seeds {' '.join(map(str, a.seeds))} --epochs {a.epochs}` "
              f"({a.epochs} epochs per lifter, {os.cpu_count()} CPU cores, {a.jobs} runs in parallel with one "
-             f"thread each; {time.time() - t0:.0f} s). Errors in mm; fps = poses per second of `predict` "
-             "(encode, model, flip test, search) over the evaluation set, one thread.", "",
+             f"thread each; the last invocation took {time.time() - t0:.0f} s{' for ' + ' '.join(a.only) if a.only else ''}"
+             "). Errors in mm; poses/s of `predict` (encode, model, flip test, search) over the evaluation set, one "
+             "thread while another run shares the machine; train s: wall seconds of training, the same.", "",
              "| lifter | train -> eval | MPJPE | P-MPJPE | MPJPE noisy 2D | P-MPJPE noisy 2D | poses/s | train s |",
              "|---|---|---|---|---|---|---|---|"]
     for (name, d), row in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -177,7 +188,6 @@ def main(argv=None) -> int:
               "|---|---|---|---|---|---|---|"]
     lines += [f"| {c['claim']} | {c['direction']} | {c['key']} | {c['a']} | {c['b']} | {c['gap']} | {c['verdict']} |"
               for c in claims]
-    out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "compare_lifters.md").write_text("\n".join(lines) + "\n")
     (out / "compare_lifters.json").write_text(json.dumps(
