@@ -39,8 +39,10 @@ MOCAP = "../shared/data/mocap"
 DIRECTIONS = [("bandai->cmu", f"{MOCAP}/bandai", f"{MOCAP}/cmu"), ("cmu->bandai", f"{MOCAP}/cmu", f"{MOCAP}/bandai")]
 LIFTERS = ["martinez_mlp", "two_stream_mlp", "stereo_lifter", "temporal_conv", "mmpose_simplebaseline3d"]
 #: per-lifter settings for an equal budget: the stereo lifter's two phases get the same epochs each (bound at run
-#: time), mmpose's SimpleBaseline3D the width of our MLPs (512; 1024 as shipped)
-EXTRA = {"stereo_lifter": ["stages.stage2_lift.synth_epochs={epochs}"], "mmpose_simplebaseline3d": ["stages.stage2_lift.width=512"]}
+#: time), mmpose's SimpleBaseline3D the width of our MLPs (512; 1024 as shipped), the temporal lifter works at the
+#: mocap's training rate (10 fps; at its default 25 fps the 10 fps mocap is upsampled and an epoch is 2.5x longer)
+EXTRA = {"stereo_lifter": ["stages.stage2_lift.synth_epochs={epochs}"], "mmpose_simplebaseline3d": ["stages.stage2_lift.width=512"],
+         "temporal_conv": ["stages.stage2_lift.fps=10.0"]}
 #: other readings of one trained model, evaluated beside it: (name suffix, options changed at inference)
 VARIANTS = {"stereo_lifter": [(" without search", {"geometric_search": False})],
             "two_stream_mlp": [(" detector stream only", {"inference": "detected"})]}
