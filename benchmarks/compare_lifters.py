@@ -68,8 +68,9 @@ def arms():
     return out
 
 
-def run_one(sets, seed: int, epochs: int) -> dict:
-    """Resolve ``lift_mocap.yaml`` with ``sets``, train (or load) the lifter, evaluate; the stage2 section."""
+def run_one(sets, seed: int, epochs: int, cached_only: bool = False) -> dict:
+    """Resolve ``lift_mocap.yaml`` with ``sets``, train (or load) the lifter, evaluate; the stage2 section
+    (``{}`` when ``cached_only`` and the lifter has no cached checkpoint)."""
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import torch
 
@@ -88,6 +89,11 @@ def run_one(sets, seed: int, epochs: int) -> dict:
     finally:
         os.chdir(cwd)
     chain = Chain(cfg, "cpu", log=lambda m: None)
+    if cached_only:
+        from common import cache
+        if not cache.checkpoint_path("stage2_lift", cfg["stages"]["stage2_lift"]["type"],
+                                     chain.checkpoint_key("stage2_lift")).is_file():
+            return {}
     ds = build_dataset(cfg["data"])
     chain.prepare(lambda: ds)
     info = chain.train_info["stage2_lift"]
@@ -131,6 +137,7 @@ def main(argv=None) -> int:
     p.add_argument("--only", nargs="+", default=None,
                    help="re-run only the arms whose name starts with one of these; the other rows are kept from the "
                         "last results with the same seeds and epochs")
+    p.add_argument("--cached-only", action="store_true", help="evaluate only runs whose lifter is cached")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
     a = p.parse_args(argv)
     runs = [(name, d, sets, seed) for name, d, sets in arms() for seed in a.seeds
@@ -147,9 +154,12 @@ def main(argv=None) -> int:
     os.environ["TQDM_DISABLE"] = "1"  # one line per finished run instead of interleaved progress bars
     print(f"{len(runs)} runs, {a.jobs} at a time, {a.epochs} epochs each", flush=True)
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
-        futs = {pool.submit(run_one, sets, seed, a.epochs): (name, d, seed) for name, d, sets, seed in runs}
+        futs = {pool.submit(run_one, sets, seed, a.epochs, a.cached_only): (name, d, seed) for name, d, sets, seed in runs}
         for i, f in enumerate(as_completed(futs), 1):
             name, d, seed = futs[f]
+            if not f.result():
+                print(f"[{i}/{len(runs)}] {name} {d} seed {seed}: not cached, skipped", flush=True)
+                continue
             for suffix, sec in f.result().items():
                 row = table.setdefault((name + suffix, d), {k: [] for k in KEYS})
                 for k in KEYS:
@@ -181,10 +191,10 @@ def main(argv=None) -> int:
              f"thread each; the last invocation took {time.time() - t0:.0f} s{' for ' + ' '.join(a.only) if a.only else ''}"
              "). Errors in mm; poses/s of `predict` (encode, model, flip test, search) over the evaluation set, one "
              "thread while another run shares the machine; train s: wall seconds of training, the same.", "",
-             "| lifter | train -> eval | MPJPE | P-MPJPE | MPJPE noisy 2D | P-MPJPE noisy 2D | poses/s | train s |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| lifter | train -> eval | seeds | MPJPE | P-MPJPE | MPJPE noisy 2D | P-MPJPE noisy 2D | poses/s | train s |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for (name, d), row in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        lines.append(f"| {name} | {d} | " + " | ".join(_fmt(row[k]) if k not in ("fps", "train_seconds")
+        lines.append(f"| {name} | {d} | {len(row['mpjpe_mm'])} | " + " | ".join(_fmt(row[k]) if k not in ("fps", "train_seconds")
                                                       else f"{np.mean(row[k]):.0f}" for k in KEYS) + " |")
     lines += ["", "## Claims (a gap counts when it exceeds 2 std)", "", "| claim | data | metric | arm | against | gap | verdict |",
               "|---|---|---|---|---|---|---|"]
