@@ -66,6 +66,18 @@ def normalize(uv: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     return torch.cat([uv[..., :1] / w * 2 - 1, uv[..., 1:] / w * 2 - h / w], dim=-1)
 
 
+def detector_like(uv: torch.Tensor, noise_px: float, drop_rate: float, g: torch.Generator) -> torch.Tensor:
+    """(N, J, 2) pixels with Gaussian noise of ``noise_px`` per coordinate and a ``drop_rate`` share of the
+    joints other than the root moved to the root (a detector's misses)."""
+    if noise_px > 0:
+        uv = uv + torch.randn(uv.shape, generator=g) * noise_px
+    if drop_rate > 0:
+        drop = torch.rand(uv.shape[:2], generator=g) < drop_rate
+        drop[:, 0] = False
+        uv = torch.where(drop[..., None], uv[:, :1].expand_as(uv), uv)
+    return uv
+
+
 def scale_bones(j3: torch.Tensor, layout, factors: torch.Tensor) -> torch.Tensor:
     """Each bone of (N, J, 3) poses (joint j to its parent) stretched by ``factors[:, j]``, the two bones of a
     left/right pair by the same factor (the left one's), children carried along; the root stays put. Teaches a
@@ -136,13 +148,7 @@ class SingleFrameLifter(Lifter):
             mirrored = j3[:, perm] * torch.tensor([-1.0, 1.0, 1.0])
             j3 = torch.where(f[:, None, None], mirrored, j3)
         uv = project(j3, K)
-        noisy = uv
-        if train and c["noise_px"] > 0:
-            noisy = noisy + torch.randn(uv.shape, generator=g) * c["noise_px"]
-        if train and c["drop_rate"] > 0:
-            drop = torch.rand(uv.shape[:2], generator=g) < c["drop_rate"]
-            drop[:, 0] = False
-            noisy = torch.where(drop[..., None], noisy[:, :1].expand_as(noisy), noisy)
+        noisy = detector_like(uv, c["noise_px"], c["drop_rate"], g) if train else uv
         return {"j3": j3, "K": K, "size": size, "x_clean": normalize(uv, size), "x": normalize(noisy, size),
                 "y": (j3 - j3[:, :1])[:, 1:]}
 

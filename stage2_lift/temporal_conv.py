@@ -86,7 +86,7 @@ from common.registry import register
 from common.resample import resample_time, sample_frames
 from common.training import train_epochs
 
-from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, normalize, project, scale_bones
+from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, detector_like, normalize, project, scale_bones
 
 
 def receptive_field(filter_widths) -> int:
@@ -255,12 +255,8 @@ class TemporalConvLifter(SingleFrameLifter):
         flat = j3.reshape(B * L, J, 3)
         Kf, sf = K.repeat_interleave(L, 0), size.repeat_interleave(L, 0)
         uv = project(flat, Kf)
-        if train and c["noise_px"] > 0:
-            uv = uv + torch.randn(uv.shape, generator=g) * c["noise_px"]
-        if train and c["drop_rate"] > 0:
-            drop = torch.rand(uv.shape[:2], generator=g) < c["drop_rate"]
-            drop[:, 0] = False
-            uv = torch.where(drop[..., None], uv[:, :1].expand_as(uv), uv)
+        if train:
+            uv = detector_like(uv, c["noise_px"], c["drop_rate"], g)
         return {"x": normalize(uv, sf).reshape(B, L, J, 2), "y": (j3 - j3[:, :, :1])[:, :, 1:]}
 
     # ------------------------------------------------------------------ network on encoded sequences
