@@ -1,9 +1,12 @@
-"""Small helpers every trained part shares: seeding, device choice, a minibatch epoch loop with a progress bar."""
+"""Small helpers every trained part shares: seeding, device choice, a minibatch epoch loop with a progress bar,
+and a hook through which a caller (a hyper-parameter sweep, say) watches every epoch's validation value."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import random
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
@@ -26,23 +29,48 @@ def resolve_device(device: str) -> str:
     return device
 
 
+#: the active per-epoch reporter (see ``epoch_reporter``); None: nobody is watching
+_EPOCH_REPORTER: contextvars.ContextVar[Optional[Callable[[int, float], None]]] = \
+    contextvars.ContextVar("epoch_reporter", default=None)
+
+
+@contextlib.contextmanager
+def epoch_reporter(fn: Callable[[int, float], None]) -> Iterator[Callable[[int, float], None]]:
+    """While active, ``train_epochs`` calls ``fn(epoch_index, val_value)`` after each epoch's validation (only
+    when it is given a ``validate``; the value is "higher is better", as ``validate`` returns it).
+
+    Reporters stack: the innermost one is called, and leaving the block restores the previous one. Whatever
+    ``fn`` raises (``optuna.TrialPruned``, say) propagates out of the training.
+    """
+    token = _EPOCH_REPORTER.set(fn)
+    try:
+        yield fn
+    finally:
+        _EPOCH_REPORTER.reset(token)
+
+
 def train_epochs(step: Callable[[int], float], n_batches: int, epochs: int, desc: str,
                  validate: Optional[Callable[[], float]] = None,
                  on_epoch_end: Optional[Callable[[int], None]] = None) -> Dict[str, List[float]]:
     """Run ``epochs`` x ``n_batches`` calls of ``step(batch_index) -> loss``; returns per-epoch loss and val.
 
-    ``validate()`` (higher is better) runs after each epoch; the progress bar shows both.
+    ``validate()`` (higher is better) runs after each epoch; the progress bar shows both. The active
+    ``epoch_reporter`` (if any) is then called with the epoch's index and validation value.
     """
     hist: Dict[str, List[float]] = {"loss": [], "val": []}
     t0 = time.perf_counter()
-    bar = tqdm(range(epochs), desc=desc, unit="epoch", leave=False, dynamic_ncols=True)
-    for ep in bar:
-        losses = [step(b) for b in range(n_batches)]
-        hist["loss"].append(float(np.mean(losses)))
-        if validate is not None:
-            hist["val"].append(float(validate()))
-        if on_epoch_end is not None:
-            on_epoch_end(ep)
-        bar.set_postfix(loss=f"{hist['loss'][-1]:.4f}", **({"val": f"{hist['val'][-1]:.3f}"} if hist["val"] else {}))
+    reporter = _EPOCH_REPORTER.get()
+    with tqdm(range(epochs), desc=desc, unit="epoch", leave=False, dynamic_ncols=True) as bar:
+        for ep in bar:
+            losses = [step(b) for b in range(n_batches)]
+            hist["loss"].append(float(np.mean(losses)))
+            if validate is not None:
+                hist["val"].append(float(validate()))
+            if on_epoch_end is not None:
+                on_epoch_end(ep)
+            bar.set_postfix(loss=f"{hist['loss'][-1]:.4f}",
+                            **({"val": f"{hist['val'][-1]:.3f}"} if hist["val"] else {}))
+            if reporter is not None and validate is not None:
+                reporter(ep, hist["val"][-1])
     hist["train_seconds"] = time.perf_counter() - t0
     return hist

@@ -20,8 +20,8 @@ from common.registry import build
 
 from common.paths import repo_path
 
-from .config import STAGE_KINDS, is_path_key
-from .data import training_data_cfg
+from .config import STAGE_KINDS, STAGE_TRAIN_DATA, is_path_key
+from .data import build_dataset, training_data_cfg
 
 import stage1_2d  # noqa: F401  (fill the registries)
 import stage2_lift  # noqa: F401
@@ -42,17 +42,21 @@ class Chain:
     def __init__(self, cfg: dict, device: str, log=print):
         self.cfg = cfg
         self.log = log
-        self.parts = {name: build(STAGE_KINDS[name], scfg, device=device, seed=cfg["seed"])
+        self.parts = {name: build(STAGE_KINDS[name], {k: v for k, v in scfg.items() if k != STAGE_TRAIN_DATA},
+                                  device=device, seed=cfg["seed"])
                       for name, scfg in cfg["stages"].items()}
         self.train_info: Dict[str, dict] = {}
 
     def trains_on_chain(self, name: str) -> bool:
         """True when ``name`` learns from its upstream stages' predictions (``train_on: chain``)."""
-        return self.cfg["stages"][name].get("train_on") in ("chain", "both") and list(self.parts).index(name) > 0
+        scfg = self.cfg["stages"][name]
+        return (STAGE_TRAIN_DATA not in scfg and scfg.get("train_on") in ("chain", "both")
+                and list(self.parts).index(name) > 0)
 
     def checkpoint_key(self, name: str) -> str:
         scfg = self.cfg["stages"][name]
-        key = {"stage": name, "cfg": scfg, "data": training_data_cfg(self.cfg["data"]), "seed": self.cfg["seed"]}
+        key = {"stage": name, "cfg": scfg, "data": training_data_cfg(scfg.get(STAGE_TRAIN_DATA) or self.cfg["data"]),
+               "seed": self.cfg["seed"]}
         # files an option names (a model config, say) count by their content, so editing one retrains
         files = {k: repo_path(v) for k, v in scfg.items() if is_path_key(k) and isinstance(v, str)}
         key["files"] = {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items() if p.is_file()}
@@ -97,11 +101,15 @@ class Chain:
                 self.train_info[name] = {"cached": True, "checkpoint": str(path), **state.get("summary", {})}
                 self.log(f"{name}: {scfg['type']} loaded from {path}")
                 continue
-            if data is None:
-                data = data_fn()
             self.log(f"{name}: no checkpoint for {scfg['type']} (key {path.stem.split('-')[-1]}): training")
             t0 = time.perf_counter()
-            summary = part.fit(self.chain_dataset(data, name) if self.trains_on_chain(name) else data)
+            if scfg.get(STAGE_TRAIN_DATA):
+                self.log(f"{name}: trains on its own data section ({scfg[STAGE_TRAIN_DATA]['dataset']})")
+                summary = part.fit(build_dataset(scfg[STAGE_TRAIN_DATA]))
+            else:
+                if data is None:
+                    data = data_fn()
+                summary = part.fit(self.chain_dataset(data, name) if self.trains_on_chain(name) else data)
             summary = {"train_seconds": time.perf_counter() - t0, **summary}
             cache.save_checkpoint(path, {"state": part.state(), "summary": summary, "cfg": scfg})
             self.train_info[name] = {"cached": False, "checkpoint": str(path), **summary}
@@ -132,8 +140,10 @@ class Chain:
 
 
 def gt_pose2d(sample: Sample) -> Pose2DSeq:
+    """The sample's annotated 2D; scores = its annotated scores (visibility, say) where it has them, else 1."""
     kp = np.asarray(sample.joints2d, np.float32)[None]
-    return Pose2DSeq(kp, np.ones(kp.shape[:3], np.float32), sample.image_size, sample.fps, sample.layout)
+    sc = np.ones(kp.shape[:3], np.float32) if sample.scores is None else np.asarray(sample.scores, np.float32)[None]
+    return Pose2DSeq(kp, sc, sample.image_size, sample.fps, sample.layout)
 
 
 def gt_pose3d(sample: Sample) -> Pose3DSeq:
@@ -143,8 +153,11 @@ def gt_pose3d(sample: Sample) -> Pose3DSeq:
 
 
 def gt_input_for(part, sample: Sample):
-    """Ground-truth input for an action classifier: 3D when it was trained on 3D, else 2D."""
-    return gt_pose3d(sample) if part.cfg.get("input") == "3d" else gt_pose2d(sample)
+    """Ground-truth input for an action classifier: 3D when it was trained on 3D, else 2D; None when the sample
+    has no ground truth of that kind (2D-only datasets such as Penn Action)."""
+    if part.cfg.get("input") == "3d":
+        return None if sample.joints3d is None else gt_pose3d(sample)
+    return gt_pose2d(sample)
 
 
 __all__ = ["Chain", "resolve_auto", "gt_pose2d", "gt_pose3d", "gt_input_for", "ActionResult"]

@@ -25,6 +25,9 @@ from common.registry import lookup
 
 STAGE_KINDS = {"stage1_2d": "detector2d", "stage2_lift": "lifter", "stage3_action": "action"}
 TOP_LEVEL = ("device", "seed", "data", "stages", "joint", "sweep")
+#: a stage option any stage may have: a data section of its own to train on (a lifter trained on motion capture
+#: in a pipeline that evaluates on 2D-only videos, say); absent = the pipeline's data section
+STAGE_TRAIN_DATA = "train_data"
 #: data keys used only for evaluation, never for training (they never enter a checkpoint's cache key)
 EVAL_DATA_KEYS = ("test_dir", "bvh_dir", "coco_json", "mpii_json", "image_dir")
 #: option names holding file or folder paths: relative values given on the command line (``--set``,
@@ -91,13 +94,17 @@ class Resolver:
         if not isinstance(raw, dict) or "type" not in raw:
             raise InputError(f"stages.{name}: expected a mapping with a 'type'")
         cls = lookup(STAGE_KINDS[name], raw["type"], where=f"stages.{name}.type")
-        unknown = sorted(set(raw) - set(cls.defaults) - {"type"})
+        unknown = sorted(set(raw) - set(cls.defaults) - {"type", STAGE_TRAIN_DATA})
         if unknown:
             raise InputError(f"stages.{name}: unknown option(s) {', '.join(unknown)} for type {raw['type']}; "
                              f"known: {', '.join(sorted(cls.defaults))}")
         out = {"type": raw["type"], **copy.deepcopy(cls.defaults)}
         for k, v in raw.items():
-            if k != "type":
+            if k == STAGE_TRAIN_DATA:
+                if not isinstance(v, dict):
+                    raise InputError(f"stages.{name}.{k}: expected a data section (a mapping with 'dataset')")
+                out[k] = self._data(v)
+            elif k != "type":
                 out[k] = _merge(f"stages.{name}.{k}", out[k], v)
         return out
 
@@ -159,7 +166,7 @@ class Resolver:
                 rnode = rnode.setdefault(p, {})
             if len(parts) == 3 and parts[0] == "stages" and parts[2] == "type" and value != rnode.get("type"):
                 cls = lookup(STAGE_KINDS[parts[1]], value, where=key)
-                dropped = sorted(k for k in rnode if k != "type" and k not in cls.defaults)
+                dropped = sorted(k for k in rnode if k not in ("type", STAGE_TRAIN_DATA) and k not in cls.defaults)
                 if dropped:
                     warnings.warn(f"{key}={value}: dropping option(s) {', '.join(dropped)} that {value} does not have")
                 for k in dropped:

@@ -63,8 +63,58 @@ def _mocap() -> Tuple[dict, Callable[[dict], Dataset]]:
     return defaults, build
 
 
-#: dataset name -> () -> (defaults, builder); later issues add real datasets here
-DATASETS: Dict[str, Callable[[], Tuple[dict, Callable[[dict], Dataset]]]] = {"synthetic": _synthetic, "mocap": _mocap}
+#: ``data.dataset: penn_action``: the shared official train split, carved; ``data.test_dir`` is the test split
+PENN_DEFAULTS = {
+    "train_dir": "../shared/data/penn_action/train",
+    "val_fraction": 0.1,       # per class: model selection (best epoch, ENAS reward, sweeps)
+    "holdout_fraction": 0.2,   # per class: the test split when no data.test_dir is given
+    "split_seed": 0,
+}
+
+
+def _penn_action() -> Tuple[dict, Callable[[dict], Dataset]]:
+    """Penn Action poses (``common.penn_action``): train / val / holdout carved from ``train_dir``; the test
+    split is every ``.mat`` file under ``data.test_dir``, or the holdout part."""
+    from common.paths import repo_path
+    from common.penn_action import PENN_ACTIONS, carve, penn_samples
+
+    def build(cfg: dict) -> Dataset:
+        test_dir = cfg.get("test_dir")
+        cfg = _no_eval_keys(cfg, "penn_action", allowed=("test_dir",))
+        train, val, holdout = carve(penn_samples(repo_path(cfg["train_dir"])),
+                                    (cfg["val_fraction"], cfg["holdout_fraction"]), cfg["split_seed"])
+        test = penn_samples(repo_path(test_dir)) if test_dir else holdout
+        return Dataset("penn_action", list(PENN_ACTIONS), train, val, test)
+
+    return PENN_DEFAULTS, build
+
+
+#: ``data.dataset: ntu``: NTU RGB+D skeletons, cross-subject split of ``skeleton_dir``
+NTU_DEFAULTS = {"skeleton_dir": "../shared/data/ntu", "label_map_file": "../shared/data/ntu/label_map_ntu60.txt"}
+
+
+def _ntu() -> Tuple[dict, Callable[[dict], Dataset]]:
+    """NTU RGB+D ``.skeleton`` files (``common.ntu``): the cross-subject training performers of
+    ``skeleton_dir`` train, the others test; ``data.test_dir`` replaces the test split (every file in it)."""
+    from common.ntu import CS_TRAIN_PERFORMERS, ntu_samples, read_label_map
+    from common.paths import repo_path
+
+    def build(cfg: dict) -> Dataset:
+        test_dir = cfg.get("test_dir")
+        cfg = _no_eval_keys(cfg, "ntu", allowed=("test_dir",))
+        names = read_label_map(repo_path(cfg["label_map_file"]))
+        samples = ntu_samples(repo_path(cfg["skeleton_dir"]), len(names))
+        train = [s for s in samples if s.subject in CS_TRAIN_PERFORMERS]
+        test = ntu_samples(repo_path(test_dir), len(names)) if test_dir else \
+            [s for s in samples if s.subject not in CS_TRAIN_PERFORMERS]
+        return Dataset("ntu", names, train, [], test)
+
+    return NTU_DEFAULTS, build
+
+
+#: dataset name -> () -> (defaults, builder)
+DATASETS: Dict[str, Callable[[], Tuple[dict, Callable[[dict], Dataset]]]] = {
+    "synthetic": _synthetic, "mocap": _mocap, "penn_action": _penn_action, "ntu": _ntu}
 
 
 def _entry(name):

@@ -43,7 +43,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
     frames_total = sum(s.n_frames for s in samples)
     acc = {"pck": [], "s1": 0.0, "l_pred": [], "l_gt": [], "l_noisy": [], "s2": 0.0, "e_pred": [],
            "s3": 0.0, "a_true": [], "a_multi": [], "a_single": [], "e2e_pred": [], "e2e_s": 0.0,
-           "e2e_lift": [], "e2e_lift_gt": [], "l_source": []}
+           "e2e_lift": [], "e2e_lift_gt": [], "l_source": [], "s3_input": "ground truth"}
     noise_rng = np.random.default_rng(NOISY_EVAL["seed"])
     for i, s in enumerate(tqdm(samples, desc="evaluate", unit="clip", leave=False, dynamic_ncols=True)):
         ex = {"sample": s}
@@ -62,7 +62,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
                                            metrics.torso_size(s.joints2d, s.layout)), int(vis.sum())))
             acc["s1"] += t_decode + out["seconds"]["stage1_2d"]
         gt3 = None if s.joints3d is None else np.asarray(s.joints3d) - np.asarray(s.joints3d)[:, :1]
-        if "stage2_lift" in parts:
+        if "stage2_lift" in parts and gt3 is not None:  # 2D-only datasets (Penn Action) have no 3D to compare
             lifter = parts["stage2_lift"]
             if "stage1_2d" in parts and gt3 is not None:
                 acc["e2e_lift"].append(out["stage2_lift"].joints[0])
@@ -82,6 +82,9 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
         if "stage3_action" in parts:
             cls = parts["stage3_action"]
             inp = gt_input_for(cls, s)
+            if inp is None:  # no ground-truth 3D: the classifier's input is the lifter's output
+                inp = out["stage2_lift"]
+                acc["s3_input"] = "predicted by the upstream stages"
             t0 = time.perf_counter()
             r = cls.predict(inp, s)
             acc["s3"] += time.perf_counter() - t0
@@ -96,7 +99,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
         vals, w = zip(*acc["pck"])
         report["stage1_2d"] = {"pck": float(np.average(vals, weights=w)), "n_persons": len(samples),
                                "n_frames": frames_total, "fps": frames_total / max(acc["s1"], 1e-9)}
-    if "stage2_lift" in parts:
+    if acc["l_pred"]:
         pred, gt, noisy = (np.concatenate(acc[k]) for k in ("l_pred", "l_gt", "l_noisy"))
         sec = _lift_errors(pred, gt)
         sec.update({f"{k}_noisy": v for k, v in _lift_errors(noisy, gt).items() if k != "n_mpjpe_mm"})
@@ -114,7 +117,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             "top1_single_clip": metrics.top1(acc["a_single"], acc["a_true"]),
             "labels": list(action_names),
             "confusion_matrix": metrics.confusion(acc["a_true"], acc["a_multi"], n).tolist(),
-            "n_clips": len(samples),
+            "n_clips": len(samples), "input": acc["s3_input"],
             "fps": frames_total / max(acc["s3"], 1e-9)}
     e2e = {"fps": frames_total / max(acc["e2e_s"], 1e-9), "n_clips": len(samples),
            "input": "frames" if "stage1_2d" in parts else "ground-truth 2D" if "stage2_lift" in parts else "ground-truth poses"}

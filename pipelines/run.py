@@ -55,8 +55,12 @@ def main(argv=None) -> int:
         work_dir = Path(args.work_dir) if args.work_dir else ROOT / "work_dirs" / Path(args.pipeline).stem
         if args.input is not None and not Path(args.input).is_file():
             raise InputError(f"--input {args.input}: file not found")
-        from pipelines.runner import run
-        run(cfg, work_dir, video=args.input)
+        if cfg.get("sweep") is not None:  # a study instead of a single run (pipelines/sweep.py)
+            from pipelines.sweep import main as sweep_main
+            sweep_main(args, cfg, work_dir)
+        else:
+            from pipelines.runner import run
+            run(cfg, work_dir, video=args.input)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,685 @@
+"""The optuna sweep driver: ``python pipelines/run.py FILE.yaml`` runs a study instead of a single run when the
+pipeline file has a top-level ``sweep:`` section (``INTERFACES.md``, "Pipeline files").
+
+Section format (dotted pipeline keys mapped to optuna distributions sit directly under ``sweep``; every other
+key is a setting)::
+
+    sweep:
+      n_trials: 12                 # COMPLETE + PRUNED trials wanted in the study (default 20); a rerun only
+                                   # adds the missing ones
+      metric: stage3_action.top1   # required: SECTION.KEY of the report (a stage of the pipeline or end_to_end),
+                                   # measured on the dataset's VALIDATION split (never the test split)
+      direction: maximize          # maximize | minimize; default: minimize for errors (*_mm), else maximize
+      storage: null                # see "Storage" below
+      study_name: null             # default: the pipeline file's stem
+      pruner: {n_startup_trials: 2, n_warmup_steps: 2}   # optuna MedianPruner options (default: optuna's);
+                                   # null or false: no pruning
+      sampler: {}                  # extra optuna TPESampler options (n_startup_trials, multivariate, ...)
+      stages.stage3_action.lr: {float: [1.0e-4, 1.0e-2], log: true}      # also: step
+      stages.stage3_action.width: {int: [8, 32], step: 8}                 # also: log
+      stages.stage3_action.encoder: {categorical: [pose_image, enhanced_spmf]}
+
+Every sampled value is applied like ``--set KEY=VALUE`` after the command line's ``--overrides`` / ``--set``
+(same checks; a bad key, a value of the wrong type - each choice and both bounds are tried - or a malformed
+distribution is a one-line ``InputError`` before anything trains). Settings may be changed from the command
+line too: ``--set sweep.n_trials=30``.
+
+Each trial builds the chain, prepares it (trains what has no cached checkpoint; checkpoints are cached as in a
+single run), evaluates it on the ``val`` split and returns ``metric``. While the stage the metric belongs to
+trains (the last stage for ``end_to_end``), every epoch's validation value is reported to the trial (through
+``common.training.epoch_reporter``; negated for ``minimize``, since ``validate`` is "higher is better", so a
+lifter's ``-MPJPE`` is reported as the MPJPE) and the pruner may stop it (``optuna.TrialPruned``; a pruned
+trial saves no checkpoint). The TPE sampler is seeded from the pipeline's ``seed`` and the trial number, so a
+single process is reproducible and concurrent processes do not draw the same parameters. The dataset is built
+once per process (again only when a sampled ``data.*`` key changes the data section).
+
+Storage (``sweep.storage``):
+
+- ``null`` (default): ``sqlite:///<work-dir>/study.db``;
+- ``journal:PATH``: optuna's ``JournalStorage`` with a file backend (several processes on one machine;
+  a relative PATH resolves against the repository root);
+- any SQLAlchemy URL (``postgresql://user:pass@host/db``, ``mysql+pymysql://...``, ``sqlite:///...``): several
+  machines can share a study.
+
+Resuming and several processes: the study is opened with ``load_if_exists``, so running the same command again
+(or several copies of it at once, on one machine or, with a database server, on several) continues the same
+study until it holds ``n_trials`` COMPLETE + PRUNED trials (trials running in live processes on this machine
+count too, so parallel processes do not overshoot; trials running on other machines do not). Each trial records
+its owner (``host:pid:start-time``) as the user attribute ``owner``. At start and before each trial a RUNNING
+trial whose owner process on this machine is gone (killed) is marked FAIL and re-queued once with the same
+parameters. With a database (sqlite or a server) optuna's heartbeat (every 30 s, stale after 120 s) does the
+same for trials whose process died on another machine. FAIL trials never count towards ``n_trials``.
+
+Outputs in the work dir (rewritten atomically after every trial): ``best_overrides.yaml`` (the best trial's
+parameters as flat dotted keys: ``run.py FILE.yaml --overrides best_overrides.yaml --set sweep=null`` runs it),
+``sweep.json`` (every trial: number, state, params, value, per-epoch intermediate values, validation report),
+``report.json`` (a ``sweep`` section), ``config.yaml`` (the resolved pipeline) and ``sweep.png``.
+Watch a study live with ``optuna-dashboard <storage>`` (``pip install optuna-dashboard``).
+"""
+from __future__ import annotations
+
+import copy
+import math
+import os
+import socket
+import time
+import warnings
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+
+from common.errors import InputError
+from common.io import atomic_path, write_json, write_text
+
+#: settings of the sweep section and their defaults (every other key is a dotted pipeline key to search)
+SETTINGS: Dict[str, Any] = {"n_trials": 20, "metric": None, "direction": None, "storage": None,
+                            "study_name": None, "pruner": {}, "sampler": {}}
+DISTRIBUTIONS = {"float": ("log", "step"), "int": ("log", "step"), "categorical": ()}
+PRUNER_OPTIONS = ("n_startup_trials", "n_warmup_steps", "interval_steps", "n_min_trials")
+HEARTBEAT_S, GRACE_S = 30, 120
+OWNER_ATTR = "owner"
+MAX_RETRY = 1                 # a trial whose process died is run again once with the same parameters
+MAX_FAILS_IN_A_ROW = 3        # trials failing on bad input in a row stop the sweep
+
+
+def _log(msg: str) -> None:
+    print(f"[sweep] {msg}", flush=True)
+
+
+class _Abort(Exception):
+    """A problem no other trial can avoid (a metric the report lacks): fails the trial and stops the sweep."""
+
+
+# ---------------------------------------------------------------------------------------------- the section
+def _setting_error(key: str, what: str, value: Any) -> InputError:
+    return InputError(f"sweep.{key}: expected {what}, got {value!r}")
+
+
+def parse_distribution(key: str, spec: Any):
+    """An optuna distribution from ``{float: [lo, hi], log: bool, step: x}``, ``{int: [lo, hi], ...}`` or
+    ``{categorical: [a, b, ...]}``."""
+    import optuna.distributions as D
+
+    kinds = [k for k in DISTRIBUTIONS if isinstance(spec, dict) and k in spec]
+    if len(kinds) != 1:
+        raise InputError(f"sweep.{key}: expected a distribution such as {{float: [1.0e-4, 1.0e-2], log: true}}, "
+                         f"{{int: [8, 32], step: 8}} or {{categorical: [a, b]}}, got {spec!r}")
+    kind = kinds[0]
+    extra = sorted(set(spec) - {kind} - set(DISTRIBUTIONS[kind]))
+    if extra:
+        raise InputError(f"sweep.{key}: unknown option(s) {', '.join(map(str, extra))} for a {kind} distribution; "
+                         f"known: {', '.join(DISTRIBUTIONS[kind]) or 'none'}")
+    arg = spec[kind]
+    if kind == "categorical":
+        ok = isinstance(arg, list) and arg and all(v is None or isinstance(v, (bool, int, float, str)) for v in arg)
+        if not ok:
+            raise InputError(f"sweep.{key}: categorical expects a non-empty list of scalars, got {arg!r}")
+        return D.CategoricalDistribution(arg)
+    num = int if kind == "int" else (int, float)
+    if (not isinstance(arg, list) or len(arg) != 2
+            or not all(isinstance(v, num) and not isinstance(v, bool) for v in arg)):
+        raise InputError(f"sweep.{key}: {kind} expects [low, high] ({kind}s), got {arg!r}")
+    log, step = spec.get("log", False), spec.get("step")
+    if not isinstance(log, bool):
+        raise InputError(f"sweep.{key}.log: expected true or false, got {log!r}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, num) or step <= 0):
+        raise InputError(f"sweep.{key}.step: expected a positive {kind}, got {step!r}")
+    try:
+        if kind == "int":
+            return D.IntDistribution(arg[0], arg[1], log=log, step=1 if step is None else step)
+        return D.FloatDistribution(float(arg[0]), float(arg[1]), log=log,
+                                   step=None if step is None else float(step))
+    except ValueError as e:
+        raise InputError(f"sweep.{key}: {e}") from None
+
+
+def _probe_values(dist) -> list:
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(dist, CategoricalDistribution):
+        return list(dist.choices)
+    if isinstance(dist, IntDistribution):
+        return [int(dist.low), int(dist.high)]
+    return [float(dist.low), float(dist.high)]
+
+
+class SweepSpec:
+    """The validated ``sweep`` section: ``settings`` (with defaults) and ``space`` (dotted key -> distribution)."""
+
+    def __init__(self, section: Any, cfg: dict, pipeline: Path):
+        if not isinstance(section, dict):
+            raise InputError(f"sweep: expected a mapping of settings and dotted keys, got {section!r}")
+        self.space: Dict[str, Any] = {}
+        s = copy.deepcopy(SETTINGS)
+        for key, value in section.items():
+            key = str(key)
+            if "." not in key:
+                if key not in SETTINGS:
+                    raise InputError(f"sweep: unknown setting {key!r}; known: {', '.join(SETTINGS)} (the search "
+                                     "space is dotted pipeline keys such as stages.stage3_action.lr)")
+                s[key] = value
+            elif key.split(".")[0] == "sweep":
+                raise InputError(f"sweep.{key}: the sweep section itself cannot be searched")
+            else:
+                self.space[key] = parse_distribution(key, value)
+        if not self.space:
+            raise InputError("sweep: no search space; add dotted pipeline keys mapped to distributions, e.g. "
+                             "stages.stage3_action.lr: {float: [1.0e-4, 1.0e-2], log: true}")
+        n = s["n_trials"]
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise _setting_error("n_trials", "a positive int", n)
+        m = s["metric"]
+        sections = list(cfg.get("stages", {})) + ["end_to_end"]
+        if not isinstance(m, str) or m.count(".") != 1:
+            raise InputError(f"sweep.metric: expected SECTION.KEY of the report (e.g. {sections[-2] if len(sections) > 1 else 'end_to_end'}"
+                             f".top1), got {m!r}")
+        if m.split(".")[0] not in sections:
+            raise InputError(f"sweep.metric: unknown report section {m.split('.')[0]!r}; known: {', '.join(sections)}")
+        if s["direction"] is None:
+            s["direction"] = "minimize" if m.endswith("_mm") else "maximize"
+        if s["direction"] not in ("maximize", "minimize"):
+            raise _setting_error("direction", "maximize or minimize", s["direction"])
+        if s["storage"] is not None and not (isinstance(s["storage"], str) and (
+                (s["storage"].startswith("journal:") and len(s["storage"]) > len("journal:")) or "://" in s["storage"])):
+            raise _setting_error("storage", "null, journal:PATH or a database URL such as sqlite:///study.db",
+                                 s["storage"])
+        if s["study_name"] is None:
+            s["study_name"] = Path(pipeline).stem
+        if not isinstance(s["study_name"], str) or not s["study_name"]:
+            raise _setting_error("study_name", "a non-empty string", s["study_name"])
+        p = s["pruner"]
+        if p is False or p is None:
+            s["pruner"] = None
+        elif not isinstance(p, dict) or set(p) - set(PRUNER_OPTIONS):
+            raise _setting_error("pruner", f"null or a mapping of MedianPruner options ({', '.join(PRUNER_OPTIONS)})", p)
+        if s["sampler"] is None:
+            s["sampler"] = {}
+        if not isinstance(s["sampler"], dict) or "seed" in s["sampler"]:
+            raise _setting_error("sampler", "a mapping of TPESampler options (the seed is the pipeline's)",
+                                 s["sampler"])
+        self.settings = s
+        self.make_pruner()
+        self.make_sampler(0)
+
+    # the watched stage: where the metric's value is learned
+    def watched_stage(self, cfg: dict) -> Optional[str]:
+        section = self.metric.split(".")[0]
+        stages = list(cfg.get("stages", {}))
+        return section if section in stages else (stages[-1] if stages else None)
+
+    @property
+    def metric(self) -> str:
+        return self.settings["metric"]
+
+    @property
+    def maximize(self) -> bool:
+        return self.settings["direction"] == "maximize"
+
+    def make_pruner(self):
+        import optuna
+
+        if self.settings["pruner"] is None:
+            return optuna.pruners.NopPruner()
+        try:
+            return optuna.pruners.MedianPruner(**self.settings["pruner"])
+        except (TypeError, ValueError) as e:
+            raise InputError(f"sweep.pruner: {e}") from None
+
+    def make_sampler(self, seed: int):
+        import optuna
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.samplers.TPESampler(seed=seed, **self.settings["sampler"])
+        except (TypeError, ValueError) as e:
+            raise InputError(f"sweep.sampler: {e}") from None
+
+
+# ---------------------------------------------------------------------------------------------- storage
+def open_storage(spec: Optional[str], work_dir: Path):
+    """(storage object, the URL or path to show, e.g. to ``optuna-dashboard``)."""
+    import optuna
+
+    if spec is not None and spec.startswith("journal:"):
+        from common.paths import repo_path
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        path = repo_path(spec[len("journal:"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            return JournalStorage(JournalFileBackend(str(path))), str(path)
+        except Exception as e:  # noqa: BLE001 (an unreadable file, a corrupt log, ...)
+            raise InputError(f"sweep.storage: cannot open journal {path} ({type(e).__name__}: {e})") from None
+    url = spec or f"sqlite:///{(Path(work_dir) / 'study.db').resolve()}"
+    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S,
+                                                 grace_period=GRACE_S, heartbeat_stale_trial_callback=retry_trial)
+    except Exception as e:  # noqa: BLE001 (no driver, no server, bad URL: SQLAlchemy raises many types)
+        msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+        raise InputError(f"sweep.storage: cannot open {url} ({type(e).__name__}: {msg})") from None
+    return storage, url
+
+
+# ---------------------------------------------------------------------------------------------- processes
+def _start_ticks(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart; "" elsewhere."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def owner_id(pid: Optional[int] = None) -> str:
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
+
+
+def owner_alive(owner: str) -> Optional[bool]:
+    """Whether the process ``owner`` names still runs; None when it ran on another machine (unknown)."""
+    try:
+        host, pid, ticks = str(owner).rsplit(":", 2)
+        pid = int(pid)
+    except ValueError:
+        return None
+    if host != socket.gethostname():
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # it exists, under another user
+    return not ticks or _start_ticks(pid) in ("", ticks)
+
+
+def retry_trial(study, trial) -> None:
+    """Queue a trial whose process died again with the same parameters (at most ``MAX_RETRY`` times); the
+    copy records the original in ``system_attrs`` like optuna's ``RetryHeartbeatStaleTrialCallback``."""
+    import optuna
+
+    history = list(trial.system_attrs.get("retry_history", [])) + [trial.number]
+    if len(history) > MAX_RETRY:
+        return
+    study.add_trial(optuna.trial.create_trial(
+        state=optuna.trial.TrialState.WAITING, params=trial.params, distributions=trial.distributions,
+        user_attrs={k: v for k, v in trial.user_attrs.items() if k != OWNER_ATTR},
+        system_attrs={"failed_trial": history[0], "retry_history": history}))
+
+
+def fail_dead_trials(study) -> List[int]:
+    """Mark FAIL (and re-queue) the RUNNING trials whose owner process on this machine is gone."""
+    from optuna.trial import TrialState
+
+    failed = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        owner = t.user_attrs.get(OWNER_ATTR)
+        if owner is None or owner_alive(owner) is not False:
+            continue
+        try:
+            study.tell(t.number, state=TrialState.FAIL)
+        except (ValueError, RuntimeError):  # another process got there first
+            continue
+        failed.append(t.number)
+        retry_trial(study, t)
+    if failed:
+        _log(f"trial(s) {', '.join(map(str, failed))} were left RUNNING by a process that died: marked FAIL"
+             + (" and queued again" if MAX_RETRY else ""))
+    return failed
+
+
+def _counts(study) -> Dict[str, int]:
+    from optuna.trial import TrialState
+
+    out = {s: 0 for s in ("complete", "pruned", "failed", "running", "running_here", "waiting")}
+    for t in study.get_trials(deepcopy=False):
+        if t.state == TrialState.COMPLETE:
+            out["complete"] += 1
+        elif t.state == TrialState.PRUNED:
+            out["pruned"] += 1
+        elif t.state == TrialState.FAIL:
+            out["failed"] += 1
+        elif t.state == TrialState.WAITING:
+            out["waiting"] += 1
+        elif t.state == TrialState.RUNNING:
+            out["running"] += 1
+            if owner_alive(t.user_attrs.get(OWNER_ATTR, "")):
+                out["running_here"] += 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- trials
+def make_epoch_reporter(trial, maximize: bool, watching=lambda: True):
+    """An ``epoch_reporter`` function: reports each epoch's validation value to ``trial`` (negated when
+    minimizing) while ``watching()`` is true, and raises ``optuna.TrialPruned`` when the pruner says so."""
+    import optuna
+
+    def report(epoch: int, value: float) -> None:
+        if not watching():
+            return
+        v = float(value) if maximize else -float(value)
+        if not math.isfinite(v):
+            return
+        trial.report(v, epoch)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"pruned after epoch {epoch + 1} (validation {value:.4g})")
+
+    return report
+
+
+def _scalars(report: dict) -> Dict[str, float]:
+    """``section.key -> number`` of a report (lists, matrices and per-file tables left out)."""
+    out = {}
+    for sec, vals in report.items():
+        if isinstance(vals, dict):
+            for k, v in vals.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    out[f"{sec}.{k}"] = float(v)
+    return out
+
+
+class Objective:
+    """One trial: sample, resolve, build, prepare (train or load), evaluate on ``val``, return the metric."""
+
+    def __init__(self, spec: SweepSpec, raw: dict, base_overrides: List[Tuple[str, Any]], resolver, seed: int):
+        self.spec, self.raw, self.base, self.resolver, self.seed = spec, raw, base_overrides, resolver, seed
+        self.datasets: Dict[str, Any] = {}
+        self.last: Dict[str, Any] = {}
+
+    def resolve(self, params: Dict[str, Any]) -> dict:
+        from .chain import resolve_auto
+
+        try:
+            _, cfg = self.resolver.apply(self.raw, list(self.base) + list(params.items()))
+        except InputError as e:
+            msg = str(e)
+            raise InputError(f"sweep: {msg[len('--set '):] if msg.startswith('--set ') else msg}") from None
+        if "joint" in cfg:
+            raise InputError("sweep: the joint mode is not available in this version; use a 'stages' pipeline")
+        return resolve_auto(cfg)
+
+    def dataset(self, data_cfg: dict):
+        from common.cache import config_hash
+        from .data import build_dataset
+
+        key = config_hash(data_cfg)
+        if key not in self.datasets:
+            self.datasets.clear()  # one at a time: a new data section replaces the old one
+            self.datasets[key] = build_dataset(data_cfg)
+        return self.datasets[key]
+
+    def __call__(self, trial) -> float:
+        try:
+            return self._run(trial)
+        except (InputError, _Abort) as e:
+            trial.set_user_attr("error", str(e))
+            raise
+
+    def _run(self, trial) -> float:
+        from common.training import epoch_reporter, resolve_device
+        from .chain import Chain
+        from .evaluate import evaluate
+
+        t0 = time.perf_counter()
+        self.last = {"number": trial.number, "trained": [], "t0": t0}
+        trial.set_user_attr(OWNER_ATTR, owner_id())
+        # a stream per trial number: reproducible, and concurrent processes draw different values
+        trial.study.sampler = self.spec.make_sampler((self.seed * 1_000_003 + trial.number) % 2**32)
+        params = {}
+        for key, dist in self.spec.space.items():
+            params[key] = _suggest(trial, key, dist)
+        cfg = self.resolve(params)
+        chain = Chain(cfg, resolve_device(cfg["device"]), log=lambda m: None)
+        watched = self.spec.watched_stage(cfg)
+        current = {"stage": None}
+        for name, part in chain.parts.items():
+            part.fit = _tag_fit(part.fit, name, current, self.last["trained"])
+        report_epoch = make_epoch_reporter(trial, self.spec.maximize, lambda: current["stage"] == watched)
+        with epoch_reporter(report_epoch):
+            chain.prepare(lambda: self.dataset(cfg["data"]))
+        ds = self.dataset(cfg["data"])
+        if not ds.val:
+            raise _Abort("sweep: the dataset's validation split is empty; a sweep measures on it")
+        report = evaluate(chain, ds.val, ds.action_names)
+        report.pop("_examples", None)
+        flat = _scalars(report)
+        trial.set_user_attr("val_report", flat)
+        if self.spec.metric not in flat:
+            raise _Abort(f"sweep.metric: the report has no {self.spec.metric!r}; known: {', '.join(sorted(flat))}")
+        return flat[self.spec.metric]
+
+
+def _suggest(trial, key: str, dist):
+    from optuna.distributions import CategoricalDistribution, IntDistribution
+
+    if isinstance(dist, CategoricalDistribution):
+        return trial.suggest_categorical(key, list(dist.choices))
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(key, dist.low, dist.high, step=dist.step, log=dist.log)
+    return trial.suggest_float(key, dist.low, dist.high, step=dist.step, log=dist.log)
+
+
+def _tag_fit(fit, name: str, current: dict, trained: list):
+    """``part.fit`` that records which stage is training (so only the watched one reports its epochs)."""
+    def tagged(*a, **kw):
+        current["stage"] = name
+        trained.append(name)
+        try:
+            return fit(*a, **kw)
+        finally:
+            current["stage"] = None
+    return tagged
+
+
+# ---------------------------------------------------------------------------------------------- outputs
+def _trial_json(t) -> dict:
+    d = {"number": t.number, "state": t.state.name, "params": t.params, "value": t.value,
+         "intermediate_values": {int(k): v for k, v in sorted(t.intermediate_values.items())},
+         "datetime_start": t.datetime_start.isoformat() if t.datetime_start else None,
+         "duration_s": t.duration.total_seconds() if t.duration else None,
+         "val_report": t.user_attrs.get("val_report")}
+    if "error" in t.user_attrs:
+        d["error"] = t.user_attrs["error"]
+    if "retry_history" in t.system_attrs:
+        d["retry_of"] = t.system_attrs["retry_history"][-1]
+    return d
+
+
+def _best(study):
+    """The COMPLETE trial with the best value (the earliest among equals), or None."""
+    from optuna.trial import TrialState
+
+    done = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.value is not None and math.isfinite(t.value)]
+    if not done:
+        return None
+    sign = -1.0 if study.direction.name == "MAXIMIZE" else 1.0
+    return min(done, key=lambda t: (sign * t.value, t.number))
+
+
+def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipeline: Path) -> dict:
+    trials = study.get_trials(deepcopy=False)
+    c = _counts(study)
+    best = _best(study)
+    sec = {"metric": spec.metric, "direction": spec.settings["direction"], "split": "val",
+           "best_value": best.value if best else None, "best_params": best.params if best else None,
+           "best_trial": best.number if best else None, "n_trials": spec.settings["n_trials"],
+           "n_complete": c["complete"], "n_pruned": c["pruned"], "n_failed": c["failed"],
+           "n_running": c["running"], "storage": storage_url, "study_name": study.study_name,
+           "best_val_report": best.user_attrs.get("val_report") if best else None}
+    write_json(work_dir / "sweep.json", {**{k: sec[k] for k in ("study_name", "storage", "metric", "direction",
+                                                                 "split", "n_trials")},
+                                        "search_space": {k: repr(d) for k, d in spec.space.items()},
+                                        "trials": [_trial_json(t) for t in trials]})
+    write_json(work_dir / "report.json", {"sweep": sec})
+    if best is not None:
+        head = (f"# best trial #{best.number} of study {study.study_name!r}: {spec.metric} = {best.value:.6g} "
+                f"(validation split)\n# python pipelines/run.py {pipeline} --overrides "
+                f"{work_dir / 'best_overrides.yaml'} --set sweep=null\n")
+        write_text(work_dir / "best_overrides.yaml", head + yaml.safe_dump(dict(best.params), sort_keys=False))
+    try:
+        plot_sweep(trials, spec, work_dir / "sweep.png", title=f"{study.study_name}: {spec.metric} (val)")
+    except Exception as e:  # noqa: BLE001 (a figure never fails the sweep)
+        _log(f"sweep.png not written ({type(e).__name__}: {e})")
+    return sec
+
+
+def plot_sweep(trials, spec: SweepSpec, path: Path, title: str = "") -> Path:
+    """Left: the metric per trial (pruned trials at their last reported value, marked x) and the best so far;
+    right: the reported validation value per epoch of every trial (pruned dashed)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from optuna.trial import TrialState
+
+    fig = Figure(figsize=(11, 4))
+    FigureCanvasAgg(fig)
+    ax, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    done = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    pruned = [t for t in trials if t.state == TrialState.PRUNED and t.intermediate_values]
+    sign = 1.0 if spec.maximize else -1.0  # intermediate values are in the study's orientation already
+    if done:
+        ax.plot([t.number for t in done], [t.value for t in done], "o", color="tab:blue", label="complete")
+        best, xs, ys = None, [], []
+        for t in sorted(done, key=lambda t: t.number):
+            if best is None or (t.value > best if spec.maximize else t.value < best):
+                best = t.value
+            xs.append(t.number)
+            ys.append(best)
+        ax.step(xs, ys, where="post", color="tab:green", label="best so far")
+    if pruned:
+        ax.plot([t.number for t in pruned], [t.intermediate_values[max(t.intermediate_values)] for t in pruned],
+                "x", color="tab:red", markersize=8, label="pruned (last epoch's validation)")
+    n_failed = sum(t.state == TrialState.FAIL for t in trials)
+    ax.set_xlabel("trial")
+    ax.set_ylabel(f"{spec.metric} ({spec.settings['direction']})")
+    ax.set_title(f"{title}  [{len(done)} complete, {len(pruned)} pruned, {n_failed} failed]", fontsize=9)
+    ax.grid(alpha=0.3)
+    if done or pruned:
+        ax.legend(fontsize=8)
+    for t in trials:
+        if t.intermediate_values:
+            steps = sorted(t.intermediate_values)
+            ax2.plot([s + 1 for s in steps], [t.intermediate_values[s] for s in steps],
+                     "--" if t.state == TrialState.PRUNED else "-",
+                     color="tab:red" if t.state == TrialState.PRUNED else "tab:blue", alpha=0.6, lw=1)
+    ax2.set_xlabel("epoch")
+    ax2.set_ylabel("validation value reported" + ("" if sign > 0 else " (negated)"))
+    ax2.set_title("per-epoch validation of the watched stage (pruned dashed)", fontsize=9)
+    ax2.grid(alpha=0.3)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    return Path(path)
+
+
+# ---------------------------------------------------------------------------------------------- driver
+def main(args, cfg: dict, work_dir: Path) -> dict:
+    """``pipelines/run.py``'s entry for a pipeline file with a ``sweep`` section (``args`` its arguments)."""
+    from .config import load_overrides, parse_set_tokens
+
+    if getattr(args, "input", None) is not None:
+        raise InputError("--input: not available for a sweep; run the best trial with --overrides "
+                         "<work-dir>/best_overrides.yaml --set sweep=null")
+    overrides = [kv for f in args.overrides for kv in load_overrides(f)] + parse_set_tokens(args.sets)
+    return run_sweep(args.pipeline, overrides, cfg, work_dir)
+
+
+def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: Path) -> dict:
+    """Run (or continue) the study of the pipeline file ``pipeline`` whose resolved config is ``cfg``;
+    ``overrides`` are the command line's (``--overrides`` then ``--set``) pairs. Returns the report section."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from .config import Resolver, load_yaml
+    from .data import data_defaults
+
+    pipeline, work_dir = Path(pipeline), Path(work_dir)
+    if "joint" in cfg:
+        raise InputError("sweep: the joint mode is not available in this version; use a 'stages' pipeline")
+    spec = SweepSpec(cfg["sweep"], cfg, pipeline)
+    raw = load_yaml(pipeline)
+    objective = Objective(spec, raw, overrides, Resolver(data_defaults), cfg["seed"])
+    # every key, every choice and both bounds of each range must pass the --set checks; then all together
+    for key, dist in spec.space.items():
+        for v in _probe_values(dist):
+            objective.resolve({key: v})
+    objective.resolve({k: _probe_values(d)[0] for k, d in spec.space.items()})
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # one line per trial below instead
+    storage, url = open_storage(spec.settings["storage"], work_dir)
+    name, direction = spec.settings["study_name"], spec.settings["direction"]
+    study = optuna.create_study(study_name=name, storage=storage, load_if_exists=True, direction=direction,
+                                pruner=spec.make_pruner(), sampler=spec.make_sampler(cfg["seed"]))
+    if study.direction.name.lower() != direction:
+        raise InputError(f"sweep: study {name!r} in {url} was created to {study.direction.name.lower()}, not to "
+                         f"{direction}; set sweep.study_name to start another study")
+    made_for = study.user_attrs.get("metric")
+    if made_for is None:
+        study.set_user_attr("metric", spec.metric)
+    elif made_for != spec.metric:
+        raise InputError(f"sweep: study {name!r} in {url} measures {made_for}, not {spec.metric}; "
+                         "set sweep.study_name to start another study")
+    n_target = spec.settings["n_trials"]
+    c = _counts(study)
+    _log(f"study {name!r} in {url}: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed "
+         f"so far; target {n_target} complete + pruned; metric {spec.metric} on the val split ({direction})")
+    fails_in_a_row = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        while True:
+            fail_dead_trials(study)
+            c = _counts(study)
+            if c["complete"] + c["pruned"] + c["running_here"] >= n_target:
+                break
+            objective.last = {}
+            try:
+                study.optimize(objective, n_trials=1, catch=(InputError,), gc_after_trial=False)
+            except _Abort as e:
+                write_outputs(study, spec, work_dir, url, pipeline)
+                raise InputError(str(e)) from None
+            number = objective.last.get("number")
+            t = next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
+            if t is None:
+                continue
+            if t.state == TrialState.FAIL:
+                fails_in_a_row += 1
+                err = t.user_attrs.get("error", "")
+                if fails_in_a_row >= MAX_FAILS_IN_A_ROW:
+                    write_outputs(study, spec, work_dir, url, pipeline)
+                    raise InputError(f"sweep: {fails_in_a_row} trials in a row failed; last: {err}")
+            else:
+                fails_in_a_row = 0
+            sec = write_outputs(study, spec, work_dir, url, pipeline)
+            _log_trial(t, objective.last, sec, spec)
+    sec = write_outputs(study, spec, work_dir, url, pipeline)
+    _log(f"study {name!r}: {sec['n_complete']} complete, {sec['n_pruned']} pruned, {sec['n_failed']} failed; "
+         + (f"best {spec.metric} = {sec['best_value']:.4g} (trial #{sec['best_trial']}, "
+            f"{_fmt_params(sec['best_params'])})" if sec["best_trial"] is not None else "no complete trial yet"))
+    if sec["best_trial"] is not None:
+        _log(f"best overrides: {work_dir / 'best_overrides.yaml'}; run the best trial on the test split with: "
+             f"python pipelines/run.py {pipeline} --overrides {work_dir / 'best_overrides.yaml'} --set sweep=null")
+    _log(f"report: {work_dir / 'report.json'}, all trials: {work_dir / 'sweep.json'}, figure: {work_dir / 'sweep.png'}")
+    _log(f"watch the study: optuna-dashboard {url}   (pip install optuna-dashboard)")
+    return sec
+
+
+def _fmt_params(params: Optional[dict]) -> str:
+    def f(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+    return " ".join(f"{k.rsplit('.', 1)[-1]}={f(v)}" for k, v in (params or {}).items())
+
+
+def _log_trial(t, last: dict, sec: dict, spec: SweepSpec) -> None:
+    secs = time.perf_counter() - last.get("t0", time.perf_counter())
+    what = {"COMPLETE": f"{spec.metric}={t.value:.4g}" if t.value is not None else "",
+            "PRUNED": f"pruned at epoch {max(t.intermediate_values) + 1}" if t.intermediate_values else "pruned",
+            "FAIL": f"failed: {t.user_attrs.get('error', '')}"}.get(t.state.name, t.state.name)
+    trained = ",".join(dict.fromkeys(last.get("trained", []))) or "nothing (cached)"
+    best = (f"best {sec['best_value']:.4g} (#{sec['best_trial']})" if sec["best_trial"] is not None else "no best yet")
+    _log(f"trial {t.number} {t.state.name}: {what} | {_fmt_params(t.params)} | trained {trained} | "
+         f"{secs:.1f} s | {sec['n_complete'] + sec['n_pruned']}/{sec['n_trials']} done, {best}")
