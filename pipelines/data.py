@@ -107,6 +107,9 @@ def _ntu() -> Tuple[dict, Callable[[dict], Dataset]]:
         train = [s for s in samples if s.subject in CS_TRAIN_PERFORMERS]
         test = ntu_samples(repo_path(test_dir), len(names)) if test_dir else \
             [s for s in samples if s.subject not in CS_TRAIN_PERFORMERS]
+        if not train or not test:
+            raise InputError(f"data.skeleton_dir={cfg['skeleton_dir']}: {len(train)} training and {len(test)} test "
+                             "sequences (cross-subject split); give data.test_dir for a folder to evaluate")
         return Dataset("ntu", names, train, [], test)
 
     return NTU_DEFAULTS, build

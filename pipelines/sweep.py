@@ -21,8 +21,8 @@ key is a setting)::
 
 Every sampled value is applied like ``--set KEY=VALUE`` after the command line's ``--overrides`` / ``--set``
 (same checks; a bad key, a value of the wrong type - each choice and both bounds are tried - or a malformed
-distribution is a one-line ``InputError`` before anything trains). Settings may be changed from the command
-line too: ``--set sweep.n_trials=30``.
+distribution is a one-line ``InputError`` before anything trains). Settings the file sets may be changed from
+the command line too: ``--set sweep.n_trials=30`` (the Resolver knows only the keys the file has).
 
 Each trial builds the chain, prepares it (trains what has no cached checkpoint; checkpoints are cached as in a
 single run), evaluates it on the ``val`` split and returns ``metric``. While the stage the metric belongs to
@@ -50,8 +50,9 @@ trial whose owner process on this machine is gone (killed) is marked FAIL and re
 parameters. With a database (sqlite or a server) optuna's heartbeat (every 30 s, stale after 120 s) does the
 same for trials whose process died on another machine. FAIL trials never count towards ``n_trials``.
 
-Outputs in the work dir (rewritten atomically after every trial): ``best_overrides.yaml`` (the best trial's
-parameters as flat dotted keys: ``run.py FILE.yaml --overrides best_overrides.yaml --set sweep=null`` runs it),
+Outputs in the work dir (rewritten atomically after every trial; the figure at most every 30 s):
+``best_overrides.yaml`` (the best trial's parameters as flat dotted keys, plus ``sweep: null``, so that
+``run.py FILE.yaml --overrides best_overrides.yaml`` runs that trial on the test split instead of sweeping),
 ``sweep.json`` (every trial: number, state, params, value, per-epoch intermediate values, validation report),
 ``report.json`` (a ``sweep`` section), ``config.yaml`` (the resolved pipeline) and ``sweep.png``.
 Watch a study live with ``optuna-dashboard <storage>`` (``pip install optuna-dashboard``).
@@ -172,16 +173,18 @@ class SweepSpec:
         m = s["metric"]
         sections = list(cfg.get("stages", {})) + ["end_to_end"]
         if not isinstance(m, str) or m.count(".") != 1:
-            raise InputError(f"sweep.metric: expected SECTION.KEY of the report (e.g. {sections[-2] if len(sections) > 1 else 'end_to_end'}"
-                             f".top1), got {m!r}")
+            raise InputError(f"sweep.metric: expected SECTION.KEY of the report (e.g. stage3_action.top1, "
+                             f"stage2_lift.mpjpe_mm), got {m!r}")
         if m.split(".")[0] not in sections:
-            raise InputError(f"sweep.metric: unknown report section {m.split('.')[0]!r}; known: {', '.join(sections)}")
+            raise InputError(f"sweep.metric: unknown report section {m.split('.')[0]!r}; "
+                             f"known: {', '.join(sections)}")
         if s["direction"] is None:
             s["direction"] = "minimize" if m.endswith("_mm") else "maximize"
         if s["direction"] not in ("maximize", "minimize"):
             raise _setting_error("direction", "maximize or minimize", s["direction"])
-        if s["storage"] is not None and not (isinstance(s["storage"], str) and (
-                (s["storage"].startswith("journal:") and len(s["storage"]) > len("journal:")) or "://" in s["storage"])):
+        st = s["storage"]
+        if st is not None and not (isinstance(st, str) and (st.startswith("journal:") and st != "journal:"
+                                                            or "://" in st)):
             raise _setting_error("storage", "null, journal:PATH or a database URL such as sqlite:///study.db",
                                  s["storage"])
         if s["study_name"] is None:
@@ -192,7 +195,8 @@ class SweepSpec:
         if p is False or p is None:
             s["pruner"] = None
         elif not isinstance(p, dict) or set(p) - set(PRUNER_OPTIONS):
-            raise _setting_error("pruner", f"null or a mapping of MedianPruner options ({', '.join(PRUNER_OPTIONS)})", p)
+            raise _setting_error("pruner", f"null or a mapping of MedianPruner options "
+                                           f"({', '.join(PRUNER_OPTIONS)})", p)
         if s["sampler"] is None:
             s["sampler"] = {}
         if not isinstance(s["sampler"], dict) or "seed" in s["sampler"]:
@@ -254,15 +258,19 @@ def open_storage(spec: Optional[str], work_dir: Path):
             raise InputError(f"sweep.storage: cannot open journal {path} ({type(e).__name__}: {e})") from None
     url = spec or f"sqlite:///{(Path(work_dir) / 'study.db').resolve()}"
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S,
-                                                 grace_period=GRACE_S, heartbeat_stale_trial_callback=retry_trial)
-    except Exception as e:  # noqa: BLE001 (no driver, no server, bad URL: SQLAlchemy raises many types)
-        msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
-        raise InputError(f"sweep.storage: cannot open {url} ({type(e).__name__}: {msg})") from None
-    return storage, url
+    for attempt in range(4):  # processes starting together race to create the tables: try again
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S,
+                                                     grace_period=GRACE_S, heartbeat_stale_trial_callback=retry_trial)
+            return storage, url
+        except Exception as e:  # noqa: BLE001 (no driver, no server, bad URL: SQLAlchemy raises many types)
+            if attempt < 3 and type(e).__name__ == "OperationalError" and "already exists" in str(e):
+                time.sleep(1.0 + attempt)
+                continue
+            msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
+            raise InputError(f"sweep.storage: cannot open {url} ({type(e).__name__}: {msg})") from None
 
 
 # ---------------------------------------------------------------------------------------------- processes
@@ -413,25 +421,29 @@ class Objective:
         return self.datasets[key]
 
     def __call__(self, trial) -> float:
+        self.last = {"number": trial.number, "trained": [], "t0": time.perf_counter()}
         try:
-            return self._run(trial)
+            trial.set_user_attr(OWNER_ATTR, owner_id())
+            # a stream per trial number: reproducible, and concurrent processes draw different values
+            trial.study.sampler = self.spec.make_sampler((self.seed * 1_000_003 + trial.number) % 2**32)
+            params = {key: _suggest(trial, key, dist) for key, dist in self.spec.space.items()}
+            flat = self.measure(trial, params)
+            trial.set_user_attr("val_report", flat)
+            if self.spec.metric not in flat:
+                raise _Abort(f"sweep.metric: the report has no {self.spec.metric!r}; known: "
+                             f"{', '.join(sorted(flat))}")
+            return flat[self.spec.metric]
         except (InputError, _Abort) as e:
             trial.set_user_attr("error", str(e))
             raise
 
-    def _run(self, trial) -> float:
+    def measure(self, trial, params: Dict[str, Any]) -> Dict[str, float]:
+        """Train (what is not cached) and evaluate the pipeline with ``params`` applied, reporting the
+        watched stage's epochs to ``trial``; returns the validation report as ``section.key -> number``."""
         from common.training import epoch_reporter, resolve_device
         from .chain import Chain
         from .evaluate import evaluate
 
-        t0 = time.perf_counter()
-        self.last = {"number": trial.number, "trained": [], "t0": t0}
-        trial.set_user_attr(OWNER_ATTR, owner_id())
-        # a stream per trial number: reproducible, and concurrent processes draw different values
-        trial.study.sampler = self.spec.make_sampler((self.seed * 1_000_003 + trial.number) % 2**32)
-        params = {}
-        for key, dist in self.spec.space.items():
-            params[key] = _suggest(trial, key, dist)
         cfg = self.resolve(params)
         chain = Chain(cfg, resolve_device(cfg["device"]), log=lambda m: None)
         watched = self.spec.watched_stage(cfg)
@@ -446,11 +458,7 @@ class Objective:
             raise _Abort("sweep: the dataset's validation split is empty; a sweep measures on it")
         report = evaluate(chain, ds.val, ds.action_names)
         report.pop("_examples", None)
-        flat = _scalars(report)
-        trial.set_user_attr("val_report", flat)
-        if self.spec.metric not in flat:
-            raise _Abort(f"sweep.metric: the report has no {self.spec.metric!r}; known: {', '.join(sorted(flat))}")
-        return flat[self.spec.metric]
+        return _scalars(report)
 
 
 def _suggest(trial, key: str, dist):
@@ -501,7 +509,12 @@ def _best(study):
     return min(done, key=lambda t: (sign * t.value, t.number))
 
 
-def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipeline: Path) -> dict:
+FIGURE_EVERY_S = 30.0  # sweep.png is redrawn after a trial at most this often (and always at the end)
+_last_figure = {"t": -math.inf}
+
+
+def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipeline: Path,
+                  figure: bool = True) -> dict:
     trials = study.get_trials(deepcopy=False)
     c = _counts(study)
     best = _best(study)
@@ -519,8 +532,12 @@ def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipe
     if best is not None:
         head = (f"# best trial #{best.number} of study {study.study_name!r}: {spec.metric} = {best.value:.6g} "
                 f"(validation split)\n# python pipelines/run.py {pipeline} --overrides "
-                f"{work_dir / 'best_overrides.yaml'} --set sweep=null\n")
-        write_text(work_dir / "best_overrides.yaml", head + yaml.safe_dump(dict(best.params), sort_keys=False))
+                f"{work_dir / 'best_overrides.yaml'}\n")
+        write_text(work_dir / "best_overrides.yaml",
+                   head + yaml.safe_dump({**best.params, "sweep": None}, sort_keys=False))
+    if not figure and time.monotonic() - _last_figure["t"] < FIGURE_EVERY_S:
+        return sec
+    _last_figure["t"] = time.monotonic()
     try:
         plot_sweep(trials, spec, work_dir / "sweep.png", title=f"{study.study_name}: {spec.metric} (val)")
     except Exception as e:  # noqa: BLE001 (a figure never fails the sweep)
@@ -533,6 +550,7 @@ def plot_sweep(trials, spec: SweepSpec, path: Path, title: str = "") -> Path:
     right: the reported validation value per epoch of every trial (pruned dashed)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
     from optuna.trial import TrialState
 
     fig = Figure(figsize=(11, 4))
@@ -555,6 +573,7 @@ def plot_sweep(trials, spec: SweepSpec, path: Path, title: str = "") -> Path:
                 "x", color="tab:red", markersize=8, label="pruned (last epoch's validation)")
     n_failed = sum(t.state == TrialState.FAIL for t in trials)
     ax.set_xlabel("trial")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"{spec.metric} ({spec.settings['direction']})")
     ax.set_title(f"{title}  [{len(done)} complete, {len(pruned)} pruned, {n_failed} failed]", fontsize=9)
     ax.grid(alpha=0.3)
@@ -582,7 +601,7 @@ def main(args, cfg: dict, work_dir: Path) -> dict:
 
     if getattr(args, "input", None) is not None:
         raise InputError("--input: not available for a sweep; run the best trial with --overrides "
-                         "<work-dir>/best_overrides.yaml --set sweep=null")
+                         "<work-dir>/best_overrides.yaml")
     overrides = [kv for f in args.overrides for kv in load_overrides(f)] + parse_set_tokens(args.sets)
     return run_sweep(args.pipeline, overrides, cfg, work_dir)
 
@@ -629,6 +648,7 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
     _log(f"study {name!r} in {url}: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed "
          f"so far; target {n_target} complete + pruned; metric {spec.metric} on the val split ({direction})")
     fails_in_a_row = 0
+    _last_figure["t"] = time.monotonic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         while True:
@@ -646,23 +666,20 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
             t = next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
             if t is None:
                 continue
-            if t.state == TrialState.FAIL:
-                fails_in_a_row += 1
-                err = t.user_attrs.get("error", "")
-                if fails_in_a_row >= MAX_FAILS_IN_A_ROW:
-                    write_outputs(study, spec, work_dir, url, pipeline)
-                    raise InputError(f"sweep: {fails_in_a_row} trials in a row failed; last: {err}")
-            else:
-                fails_in_a_row = 0
-            sec = write_outputs(study, spec, work_dir, url, pipeline)
+            fails_in_a_row = fails_in_a_row + 1 if t.state == TrialState.FAIL else 0
+            stop = fails_in_a_row >= MAX_FAILS_IN_A_ROW
+            sec = write_outputs(study, spec, work_dir, url, pipeline, figure=stop)
             _log_trial(t, objective.last, sec, spec)
+            if stop:
+                raise InputError(f"sweep: {fails_in_a_row} trials in a row failed; last: "
+                                 f"{t.user_attrs.get('error', '')}")
     sec = write_outputs(study, spec, work_dir, url, pipeline)
     _log(f"study {name!r}: {sec['n_complete']} complete, {sec['n_pruned']} pruned, {sec['n_failed']} failed; "
          + (f"best {spec.metric} = {sec['best_value']:.4g} (trial #{sec['best_trial']}, "
             f"{_fmt_params(sec['best_params'])})" if sec["best_trial"] is not None else "no complete trial yet"))
     if sec["best_trial"] is not None:
         _log(f"best overrides: {work_dir / 'best_overrides.yaml'}; run the best trial on the test split with: "
-             f"python pipelines/run.py {pipeline} --overrides {work_dir / 'best_overrides.yaml'} --set sweep=null")
+             f"python pipelines/run.py {pipeline} --overrides {work_dir / 'best_overrides.yaml'}")
     _log(f"report: {work_dir / 'report.json'}, all trials: {work_dir / 'sweep.json'}, figure: {work_dir / 'sweep.png'}")
     _log(f"watch the study: optuna-dashboard {url}   (pip install optuna-dashboard)")
     return sec
@@ -679,7 +696,8 @@ def _log_trial(t, last: dict, sec: dict, spec: SweepSpec) -> None:
     what = {"COMPLETE": f"{spec.metric}={t.value:.4g}" if t.value is not None else "",
             "PRUNED": f"pruned at epoch {max(t.intermediate_values) + 1}" if t.intermediate_values else "pruned",
             "FAIL": f"failed: {t.user_attrs.get('error', '')}"}.get(t.state.name, t.state.name)
-    trained = ",".join(dict.fromkeys(last.get("trained", []))) or "nothing (cached)"
+    trained = "" if t.state.name == "FAIL" else " | trained " + (
+        ",".join(dict.fromkeys(last.get("trained", []))) or "nothing (cached)")
     best = (f"best {sec['best_value']:.4g} (#{sec['best_trial']})" if sec["best_trial"] is not None else "no best yet")
-    _log(f"trial {t.number} {t.state.name}: {what} | {_fmt_params(t.params)} | trained {trained} | "
+    _log(f"trial {t.number} {t.state.name}: {what} | {_fmt_params(t.params)}{trained} | "
          f"{secs:.1f} s | {sec['n_complete'] + sec['n_pruned']}/{sec['n_trials']} done, {best}")

@@ -108,8 +108,12 @@ class Controller(nn.Module):
             idx = int(forced)
         elif greedy:
             idx = int(logp.argmax())
-        else:
-            idx = int(torch.multinomial(logp.detach().exp().cpu(), 1, generator=gen))
+        else:                                                     # inverse-CDF draw from one uniform
+            u, idx = float(torch.rand((), generator=gen)), 0
+            for idx, p in enumerate(logp.detach().exp().tolist()):
+                u -= p
+                if u < 0:
+                    break
         acc["log_prob"].append(logp[idx])
         acc["entropy"].append(-(logp.exp() * logp).sum())
         return idx

@@ -100,7 +100,8 @@ class Reinforce:
             self.baseline = b
             loss = -log_prob * (reward - b) + c.skip_weight * skip
             (loss / n_samples).backward()
-            for k, v in (("reward", reward), ("acc", acc), ("entropy", float(entropy.detach())), ("loss", float(loss.detach()))):
+            for k, v in (("reward", reward), ("acc", acc), ("entropy", float(entropy.detach())),
+                         ("loss", float(loss.detach()))):
                 stats[k] += v / n_samples
         self.opt.step()
         stats["baseline"] = self.baseline
@@ -168,7 +169,7 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
             loss_sum, n_batches = loss_sum + loss.detach(), n_batches + 1
             bar.update()
             if n_batches % 10 == 1:
-                bar.set_postfix(loss=f"{float(loss):.3f}")
+                bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
         if n_batches == 0:
             bar.close()
             raise InputError("enas: train_batches() yielded no minibatches")

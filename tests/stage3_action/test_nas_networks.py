@@ -97,10 +97,16 @@ def test_search_mode_shares_weights(space):
 
 @pytest.mark.parametrize("space", ["micro", "macro"])
 def test_fixed_mode_is_small_and_arc_specific(space):
-    shared = n_params(build_shared(space, 3, 4, filters=8, n=N[space], n_cells=1))
+    shared = build_shared(space, 3, 4, filters=8, n=N[space], n_cells=1)
     rng = np.random.default_rng(3)
-    counts = [n_params(build_network(doc_of(space, random_arc(space, rng, N[space])), 3, 4)) for _ in range(4)]
-    assert max(counts) < 0.5 * shared, (counts, shared)
+    fixed = [build_network(doc_of(space, random_arc(space, rng, N[space])), 3, 4) for _ in range(4)]
+    counts = [n_params(f) for f in fixed]
+    if space == "micro":
+        assert max(counts) < 0.5 * n_params(shared), (counts, n_params(shared))
+    else:  # fixed macro nets double their width at the downsamplings (ENAS): compare layers of equal width
+        k = N["macro"] // 3
+        ratios = [n_params(f.layers[i]) / n_params(shared.layers[i]) for f in fixed for i in range(k)]
+        assert max(ratios) < 0.7 and np.mean(ratios) < 0.4, ratios
     if space == "micro":
         heavy = {k: [[0, "sep_conv_5x5", 1, "sep_conv_5x5"]] + [[i + 1, "sep_conv_5x5", 0, "sep_conv_5x5"]
                                                                    for i in range(1, 5)] for k in ("normal", "reduce")}
@@ -128,7 +134,7 @@ def test_document_round_trip(space, tmp_path):
     assert build_network(doc, 2, 3, filters=4).stem[0].out_channels == 4
 
 
-def quadrant_data(n, rng, h=16, w=10):
+def quadrant_data(n, rng, h=12, w=8):
     """Class = which quadrant (top-left, top-right, bottom-left, bottom-right) is bright, under noise."""
     y = rng.integers(0, 4, n)
     x = rng.normal(0, 1, (n, 2, h, w)).astype(np.float32)
@@ -139,8 +145,8 @@ def quadrant_data(n, rng, h=16, w=10):
 
 
 TRAIN_ARCS = {
-    "micro": {k: [[0, "sep_conv_3x3", 1, "identity"], [2, "sep_conv_3x3", 1, "avg_pool_3x3"],
-                  [0, "max_pool_3x3", 3, "sep_conv_5x5"]] for k in ("normal", "reduce")},
+    "micro": {k: [[0, "sep_conv_3x3", 1, "identity"], [2, "max_pool_3x3", 0, "sep_conv_5x5"]]
+              for k in ("normal", "reduce")},
     "macro": {"layers": [{"op": op, "skips": [i % 2] * i}
                          for i, op in enumerate(["conv_3x3", "sep_conv_3x3", "max_pool_3x3", "conv_5x5"])]},
 }
@@ -153,7 +159,7 @@ def test_fixed_network_learns(space):
     xtr, ytr = quadrant_data(512, rng)
     xte, yte = quadrant_data(256, rng)
     arc = TRAIN_ARCS[space]
-    net = (MicroNet(2, 4, 8, 1, 3, arc=arc) if space == "micro" else MacroNet(2, 4, 8, 4, arc=arc))
+    net = (MicroNet(2, 4, 8, 1, 2, arc=arc) if space == "micro" else MacroNet(2, 4, 8, 4, arc=arc))
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     losses = []
     for step in range(40):
@@ -170,8 +176,10 @@ def test_fixed_network_learns(space):
     assert acc > 0.6, acc  # chance is 0.25
 
 
+@pytest.mark.slow  # about 40 s on one busy CPU core, mostly the micro network
 def test_forward_backward_timing():
-    """Prints (does not assert) forward+backward time, batch 64 of 3 x 32 x 32, default sizes."""
+    """Prints (does not assert) forward+backward time, batch 64 of 3 x 32 x 32, default sizes, after one
+    warm-up pass (run with ``-m slow -s``)."""
     torch.manual_seed(0)
     x, y = torch.randn(64, 3, 32, 32), torch.randint(0, 10, (64,))
     rng = np.random.default_rng(6)
@@ -180,6 +188,7 @@ def test_forward_backward_timing():
         nets = {"search": ((MicroNet(3, 10) if space == "micro" else MacroNet(3, 10)), arc),
                 "fixed": ((MicroNet(3, 10, arc=arc) if space == "micro" else MacroNet(3, 10, arc=arc)), None)}
         for mode, (net, a) in nets.items():
+            nn.functional.cross_entropy(net(x, a), y).backward()
             t = time.perf_counter()
             nn.functional.cross_entropy(net(x, a), y).backward()
             print(f"\n{space} {mode}: {n_params(net)} params, forward+backward {time.perf_counter() - t:.3f} s "
