@@ -237,7 +237,8 @@ def markdown(results: List[dict], searches: List[dict], header: dict) -> str:
     b = header["batches"]
     lines = [f"# Action classifier speed on the CPU ({header['date']})", "",
              f"- machine: {header['machine']}, {header['cpu_count']} CPUs; torch {header['torch']} with "
-             f"{header['threads']} thread(s); load average {header['load_before']} before, {header['load_after']} after",
+             f"{header['threads']} thread(s); load average {header['load_before']} before, "
+             f"{header['load_after']} after",
              f"- command: `{header['command']}`",
              f"- untrained classifiers (random weights, {N_CLASSES} classes); clips of {CLIP_LEN} frames x 17 joints "
              "from the synthetic world: 2D = pixel keypoints with detector-like scores (Penn Action input), "
@@ -295,6 +296,9 @@ def main(argv=None):
     load_before = [round(x, 2) for x in os.getloadavg()]
     log(f"action speed: {len(dims)} input(s) x {len(ENCODERS)} encoders x {len(rows)} classifier(s), "
         f"batches {batches}, {args.threads} thread(s), {os.cpu_count()} CPUs, load average {load_before[0]}")
+    if load_before[0] + args.threads > (os.cpu_count() or 1) + 0.5:
+        log(f"  warning: load average {load_before[0]} + {args.threads} thread(s) > {os.cpu_count()} CPUs: threads "
+            "will wait for each other (a small batch can be many times slower); compare rows of one run only")
     if not archs:
         log(f"  no architecture JSON ({ARCH_GLOB} empty, no --arch): searched_cnn not measured")
     t0 = time.perf_counter()

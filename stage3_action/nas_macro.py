@@ -14,7 +14,7 @@ from torch import nn
 
 from common.errors import InputError
 
-from .nas_ops import FactorizedReduce, ReLUConvBN, init_weights, macro_op
+from .nas_ops import Head, FactorizedReduce, ReLUConvBN, init_weights, macro_op
 from .nas_space import MACRO_OPS, validate_arc
 
 
@@ -73,7 +73,7 @@ class MacroNet(nn.Module):
     space = "macro"
 
     def __init__(self, in_ch: int, n_classes: int, filters: int = 24, n_layers: int = 6,
-                 arc: Optional[Dict[str, Any]] = None, dropout: float = 0.1):
+                 arc: Optional[Dict[str, Any]] = None, dropout: float = 0.1, head_grid=(1, 1)):
         super().__init__()
         if min(filters, n_layers) < 1:
             raise InputError(f"MacroNet: filters and n_layers must be >= 1, got {filters}, {n_layers}")
@@ -92,8 +92,7 @@ class MacroNet(nn.Module):
                 cout = c if arc is None else 2 * c
                 self.reduce[str(i)] = nn.ModuleList(FactorizedReduce(c, cout) for _ in range(i + 1))
                 c = cout
-        self.head = nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
-                                  nn.Linear(c, n_classes))
+        self.head = Head(c, n_classes, dropout, head_grid)
         init_weights(self)
 
     def _check(self, arc, n_layers):

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from common.errors import InputError
 
-from .nas_ops import calibrate, init_weights, micro_op, ReLUConvBN
+from .nas_ops import Head, calibrate, init_weights, micro_op, ReLUConvBN
 from .nas_space import MICRO_OPS, validate_arc
 
 
@@ -99,7 +99,7 @@ class MicroNet(nn.Module):
     space = "micro"
 
     def __init__(self, in_ch: int, n_classes: int, filters: int = 20, n_cells: int = 2, n_nodes: int = 5,
-                 arc: Optional[Dict[str, Any]] = None, dropout: float = 0.1):
+                 arc: Optional[Dict[str, Any]] = None, dropout: float = 0.1, head_grid=(1, 1)):
         super().__init__()
         if min(filters, n_cells, n_nodes) < 1:
             raise InputError(f"MicroNet: filters, n_cells, n_nodes must be >= 1, got {filters}, {n_cells}, {n_nodes}")
@@ -119,8 +119,7 @@ class MicroNet(nn.Module):
             cells.append(Cell(c_pp, l_pp, c_p, l_p, c, n_nodes, red, None if arc is None else arc[kind]))
             (c_pp, l_pp), (c_p, l_p) = (c_p, l_p), (c, l_p + red)
         self.cells = nn.ModuleList(cells)
-        self.head = nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(dropout),
-                                  nn.Linear(c, n_classes))
+        self.head = Head(c, n_classes, dropout, head_grid)
         init_weights(self)
 
     def _check(self, arc, n_nodes):

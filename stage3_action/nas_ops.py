@@ -130,3 +130,20 @@ def init_weights(module: nn.Module) -> None:
         elif isinstance(m, nn.BatchNorm2d):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
+
+
+class Head(nn.Module):
+    """ReLU, average pooling to a ``grid`` of cells, dropout, linear. ``grid = (1, 1)`` is ENAS's global average
+    pool; a larger grid keeps where in the image a feature was (in a pose image the columns are joints, so
+    position is identity, not a nuisance) at the cost of a ``grid``-times larger linear layer."""
+
+    def __init__(self, c: int, n_classes: int, dropout: float, grid=(1, 1)):
+        super().__init__()
+        grid = tuple(int(g) for g in grid)
+        if len(grid) != 2 or min(grid) < 1:
+            raise InputError(f"head grid: expected two positive ints, got {grid!r}")
+        self.body = nn.Sequential(nn.ReLU(), nn.AdaptiveAvgPool2d(grid), nn.Flatten(), nn.Dropout(dropout),
+                                  nn.Linear(c * grid[0] * grid[1], n_classes))
+
+    def forward(self, x):
+        return self.body(x)

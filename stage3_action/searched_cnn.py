@@ -22,7 +22,7 @@ from .nas_space import load_arch
 @register("action", "searched_cnn")
 class SearchedCNNClassifier(EncodedClassifier):
     defaults = {**CLASSIFIER_DEFAULTS, "encoder": "enhanced_spmf", "arch": "configs/arch/penn_action_micro.json",
-                "filters": None, "n_cells": None, "dropout": 0.1}
+                "filters": None, "n_cells": None, "dropout": 0.1, "head_grid": [1, 1]}
 
     def __init__(self, cfg=None, device="cpu", seed=0):
         super().__init__(cfg, device, seed)
@@ -30,7 +30,8 @@ class SearchedCNNClassifier(EncodedClassifier):
 
     def build_model(self, in_ch, image_hw, n_classes):
         return build_network(self.arch, in_ch, n_classes, filters=self.cfg["filters"],
-                             n_cells=self.cfg["n_cells"], dropout=self.cfg["dropout"])
+                             n_cells=self.cfg["n_cells"], dropout=self.cfg["dropout"],
+                             head_grid=self.cfg["head_grid"])
 
     def state(self) -> dict:
         return {**super().state(), "arch": self.arch}

@@ -1,0 +1,131 @@
+"""Stage 3 on Penn Action: 2D against lifted 3D, and the searched architecture against random ones of the same
+space, each arm from several seeds with the same classifier budget; one command:
+
+    python benchmarks/compare_actions.py [--seeds 0 1 2] [--epochs 40] [--jobs 2] [--only searched random]
+
+Every run is ``pipelines/run.py`` on a pipeline file with ``--set seed=S stages.stage3_action.epochs=E`` (plus
+the arm's options), in its own process (``OMP_NUM_THREADS=1`` each, ``--jobs`` at once), so checkpoints are
+cached and a rerun only trains what is missing. Numbers are top-1 on the holdout part carved from the shared
+official train split (the reported "validation top-1"; model selection uses the separate ``val`` part).
+The random arm draws one architecture per seed (uniform over the space, ``nas_space.random_arc``, seed 1000+S)
+and trains it with the same budget. Claims follow ``INTERFACES.md``: a gap counts when it exceeds 2 std
+(sample std over seeds, the larger of the two arms); otherwise "not resolved". ``--only`` re-runs some arms and
+merges them into the last results.
+"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from common.io import write_json, write_text  # noqa: E402
+from stage3_action.nas_space import load_arch, random_arc, save_arch  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "results" / "compare_actions"
+ARCH = "configs/arch/penn_action_macro.json"
+SEARCHED = ["stages.stage3_action.type=searched_cnn", f"stages.stage3_action.arch={ARCH}"]
+#: arm -> (pipeline, --set options, description); ``{random_arch}`` is filled per seed
+ARMS = {
+    "2d": ("pipelines/penn_action.yaml", [], "pose_cnn, pose_image, 2D annotations"),
+    "3d": ("pipelines/penn_action_3d.yaml", [], "pose_cnn, pose_image, lifted to 3D by martinez_mlp (mocap)"),
+    "searched": ("pipelines/penn_action.yaml", SEARCHED, f"searched_cnn {Path(ARCH).name}, pose_image, 2D"),
+    "random": ("pipelines/penn_action.yaml", [SEARCHED[0], "stages.stage3_action.arch={random_arch}"],
+               "searched_cnn, a random macro architecture per seed, pose_image, 2D"),
+    "spmf_2d": ("pipelines/penn_action.yaml", ["stages.stage3_action.encoder=enhanced_spmf",
+                                               "stages.stage3_action.encoder_options={}"],
+                "pose_cnn, enhanced_spmf, 2D annotations"),
+}
+CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searched", "random"),
+          ("pose_image beats enhanced_spmf", "2d", "spmf_2d")]
+
+
+def random_arch_file(seed: int) -> Path:
+    doc = load_arch(REPO / ARCH)
+    doc["arc"] = random_arc(doc["space"], np.random.default_rng(1000 + seed), doc["n_layers"])
+    doc["meta"] = {"random_baseline_of": ARCH, "seed": 1000 + seed}
+    return save_arch(OUT / f"random_arch_seed{seed}.json", doc)
+
+
+def run_one(arm: str, seed: int, epochs: int) -> dict:
+    pipeline, sets, _ = ARMS[arm]
+    sets = [s.format(random_arch=random_arch_file(seed)) if "{random_arch}" in s else s for s in sets]
+    work = REPO / "work_dirs" / "compare_actions" / f"{arm}_seed{seed}"
+    cmd = [sys.executable, "pipelines/run.py", pipeline, "--work-dir", str(work), "--set", f"seed={seed}",
+           f"stages.stage3_action.epochs={epochs}", *sets]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{arm} seed {seed} failed:\n{r.stderr[-2000:]}")
+    rep = json.loads((work / "report.json").read_text())
+    tr = rep["train"]["stage3_action"]
+    print(f"{arm} seed {seed}: top-1 {rep['stage3_action']['top1']:.3f}", file=sys.stderr, flush=True)
+    return {"arm": arm, "seed": seed, "epochs": epochs, "top1": rep["stage3_action"]["top1"],
+            "top1_single_clip": rep["stage3_action"]["top1_single_clip"], "best_val_top1": tr.get("best_val_top1"),
+            "train_seconds": tr.get("train_seconds"), "n_parameters": tr.get("n_parameters"),
+            "n_clips": rep["stage3_action"]["n_clips"]}
+
+
+def _stats(vals):
+    v = np.asarray(vals, float)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def claim(rows, what, a, b, key="top1") -> dict:
+    va, vb = [r[key] for r in rows if r["arm"] == a], [r[key] for r in rows if r["arm"] == b]
+    if not va or not vb:
+        return {"claim": what, "verdict": "not measured"}
+    (ma, sa), (mb, sb) = _stats(va), _stats(vb)
+    gap = ma - mb
+    verdict = ("holds" if gap > 0 else "reversed") if abs(gap) > 2 * max(sa, sb) else "not resolved"
+    return {"claim": what, "a": a, "b": b, "gap": gap, "std": max(sa, sb), "verdict": verdict}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--only", nargs="+", choices=list(ARMS), default=None)
+    a = p.parse_args(argv)
+    arms = a.only or list(ARMS)
+    old = json.loads((OUT.with_suffix(".json")).read_text())["rows"] if a.only and OUT.with_suffix(".json").is_file() else []
+    jobs = [(arm, s) for arm in arms for s in a.seeds]
+    with ThreadPoolExecutor(a.jobs) as ex:
+        rows = list(ex.map(lambda j: run_one(j[0], j[1], a.epochs), jobs))
+    rows = [r for r in old if r["arm"] not in arms] + rows
+    claims = [claim(rows, *c) for c in CLAIMS]
+    write_json(OUT.with_suffix(".json"), {"rows": rows, "claims": claims})
+    lines = ["# Stage 3 on Penn Action: holdout top-1 carved from the official train split (mean ± std over seeds)",
+             "", "| arm | what | seeds | epochs | top-1 multi-clip | top-1 single clip | parameters | train s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for arm in ARMS:
+        rs = [r for r in rows if r["arm"] == arm]
+        if not rs:
+            continue
+        m, s = _stats([r["top1"] for r in rs])
+        ms, ss = _stats([r["top1_single_clip"] for r in rs])
+        lines.append(f"| {arm} | {ARMS[arm][2]} | {len(rs)} | {rs[0]['epochs']} | {100 * m:.1f} ± {100 * s:.1f} | "
+                     f"{100 * ms:.1f} ± {100 * ss:.1f} | {rs[0]['n_parameters']} | "
+                     f"{np.mean([r['train_seconds'] for r in rs]):.0f} |")
+    lines += ["", "## Claims (a gap counts when it exceeds 2 std)", "", "| claim | gap (points) | 2 std | verdict |",
+              "|---|---|---|---|"]
+    for c in claims:
+        if "gap" in c:
+            lines.append(f"| {c['claim']} | {100 * c['gap']:+.1f} | {200 * c['std']:.1f} | {c['verdict']} |")
+        else:
+            lines.append(f"| {c['claim']} | - | - | {c['verdict']} |")
+    write_text(OUT.with_suffix(".md"), "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
