@@ -39,8 +39,7 @@ ARMS = {
     "searched": ("pipelines/penn_action.yaml", SEARCHED, f"searched_cnn {Path(ARCH).name}, pose_image, 2D"),
     "random": ("pipelines/penn_action.yaml", [SEARCHED[0], "stages.stage3_action.arch={random_arch}"],
                "searched_cnn, a random macro architecture per seed, pose_image, 2D"),
-    "spmf_2d": ("pipelines/penn_action.yaml", ["stages.stage3_action.encoder=enhanced_spmf",
-                                               "stages.stage3_action.encoder_options={}"],
+    "spmf_2d": ("pipelines/penn_action.yaml", ["stages.stage3_action.encoder=enhanced_spmf"],
                 "pose_cnn, enhanced_spmf, 2D annotations"),
 }
 CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searched", "random"),
@@ -96,11 +95,11 @@ def main(argv=None) -> int:
     p.add_argument("--only", nargs="+", choices=list(ARMS), default=None)
     a = p.parse_args(argv)
     arms = a.only or list(ARMS)
-    old = json.loads((OUT.with_suffix(".json")).read_text())["rows"] if a.only and OUT.with_suffix(".json").is_file() else []
     jobs = [(arm, s) for arm in arms for s in a.seeds]
     with ThreadPoolExecutor(a.jobs) as ex:
         rows = list(ex.map(lambda j: run_one(j[0], j[1], a.epochs), jobs))
-    rows = [r for r in old if r["arm"] not in arms] + rows
+    old = json.loads(OUT.with_suffix(".json").read_text())["rows"] if a.only and OUT.with_suffix(".json").is_file() else []
+    rows = [r for r in old if r["arm"] not in arms] + rows  # read now: another --only run may have written
     claims = [claim(rows, *c) for c in CLAIMS]
     write_json(OUT.with_suffix(".json"), {"rows": rows, "claims": claims})
     lines = ["# Stage 3 on Penn Action: holdout top-1 carved from the official train split (mean ± std over seeds)",

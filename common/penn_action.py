@@ -2,8 +2,9 @@
 Action Understanding", ICCV 2013) as :class:`~common.dataset.Sample` objects for action recognition from poses.
 
 Each ``.mat`` file is one video of one person: 13 annotated 2D joints per frame (``penn13``), converted to
-h36m17 (``common.skeleton.to_h36m17``); the annotated visibility becomes the joints' scores (so the pose image
-weights unseen joints down), there is no 3D. The 15 action classes are those of the dataset, in alphabetical
+h36m17 (``common.skeleton.to_h36m17``); the annotated visibility becomes ``visible`` and, optionally, the
+joints' scores (occluded joints are still annotated, so by default every annotated joint scores 1); there is
+no 3D. The 15 action classes are those of the dataset, in alphabetical
 order. The official train split is carved into training, ``val`` (model selection) and ``holdout`` (the
 reported validation top-1) parts, stratified by class and deterministic for a seed.
 """
@@ -37,20 +38,21 @@ def mat_files(folder) -> List[Path]:
     return files
 
 
-def penn_sample(path) -> Sample:
+def penn_sample(path, visibility_scores: bool = True) -> Sample:
     m = read_penn_mat(path)
     if m["action"] not in PENN_ACTIONS:
         raise InputError(f"{path}: field 'action': unknown class {m['action']!r}; known: {', '.join(PENN_ACTIONS)}")
-    kp, sc = to_h36m17(m["keypoints"], "penn13", m["visibility"].astype(np.float64))
+    kp, vis = to_h36m17(m["keypoints"], "penn13", m["visibility"].astype(np.float64))
+    sc = vis if visibility_scores else np.ones_like(vis)
     h, w = m["dimensions"][:2]
     return Sample(name=Path(path).stem, action=PENN_ACTIONS.index(m["action"]), subject=0, fps=PENN_FPS,
-                  joints2d=kp.astype(np.float32), visible=sc > 0, joints3d=None, camera=None,
+                  joints2d=kp.astype(np.float32), visible=vis > 0, joints3d=None, camera=None,
                   image_size=(int(w), int(h)), scores=sc.astype(np.float32), source=Path(path).name)
 
 
-def penn_samples(folder, progress: bool = True) -> List[Sample]:
+def penn_samples(folder, progress: bool = True, visibility_scores: bool = True) -> List[Sample]:
     files = mat_files(folder)
-    return [penn_sample(f) for f in tqdm(files, desc=f"read {Path(folder).name}", unit="file", leave=False,
+    return [penn_sample(f, visibility_scores) for f in tqdm(files, desc=f"read {Path(folder).name}", unit="file", leave=False,
                                          disable=not progress, dynamic_ncols=True)]
 
 

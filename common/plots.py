@@ -144,6 +144,28 @@ def plot_curves(curves: Dict[str, Sequence[float]], path, xlabel: str = "epoch",
     return _save(fig, path)
 
 
+def plot_encoded_clip(img, path, title: str | None = None, axes=("rows", "columns")) -> Path:
+    """Save a stage 3 encoded clip (C, H, W): a 3-channel image as RGB, otherwise one panel per channel; values
+    are stretched to the image's range."""
+    img = np.asarray(img, dtype=np.float64)
+    if img.ndim != 3:
+        raise InputError(f"encoded clip: expected (C, H, W), got shape {img.shape}")
+    lo, hi = float(img.min()), float(img.max())
+    norm = (img - lo) / max(hi - lo, 1e-9)
+    panels = [norm.transpose(1, 2, 0)] if img.shape[0] == 3 else list(norm)
+    fig = Figure(figsize=(3.2 * len(panels) + 0.5, 3.6))
+    for k, p in enumerate(panels):
+        ax = fig.add_subplot(1, len(panels), k + 1)
+        ax.imshow(p, cmap=None if p.ndim == 3 else "coolwarm", aspect="auto", interpolation="nearest")
+        ax.set_xlabel(axes[1])
+        ax.set_ylabel(axes[0])
+        if len(panels) > 1:
+            ax.set_title(f"channel {k}")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
 # ---------------------------------------------------------------- OpenCV overlays
 def draw_skeleton2d(image, kps, layout, scores=None, thr: float = 0.3) -> np.ndarray:
     """Return a copy of ``image`` (H, W, 3) uint8 RGB with the skeleton ``kps`` (J, 2) in pixels drawn on it.

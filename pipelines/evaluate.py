@@ -92,6 +92,8 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             acc["a_multi"].append(r.index)
             acc["a_single"].append(cls.predict(inp, s, multi_clip=False).index)
             acc["e2e_pred"].append(out["stage3_action"].index)
+            if i < keep and hasattr(cls, "encoded_clip"):
+                ex["encoded_clip"] = cls.encoded_clip(inp)
         if i < keep:
             examples.append(ex)
 

@@ -24,6 +24,10 @@ def write_figures(work_dir: Path, report: dict, examples: List[dict]) -> Dict[st
             figs["skeleton3d"] = str(plots.plot_skeleton3d(
                 [out["stage2_lift"].joints[0, t], gt[t]], s.layout, work_dir / "skeleton3d.png",
                 title=f"{s.name} frame {t}: chain (left) vs ground truth"))
+        if ex.get("encoded_clip") is not None:
+            figs["encoded_clip"] = str(plots.plot_encoded_clip(
+                ex["encoded_clip"], work_dir / "encoded_clip.png",
+                title=f"{s.name}: the classifier's input (middle clip)"))
         if "stage1_2d" in out and ex.get("frames") is not None:
             p2 = out["stage1_2d"]
             figs["overlay"] = str(plots.write_overlay_video(ex["frames"], p2.keypoints[0], p2.layout,

@@ -194,9 +194,13 @@ class EncodedClassifier(ActionClassifier):
         p = torch.softmax(self.model(torch.as_tensor(np.stack(imgs)).to(self.device)), dim=-1)
         return p.mean(0).cpu().numpy()
 
-    def predict(self, seq, sample=None, multi_clip=None) -> ActionResult:
-        if self.model is None:
-            raise RuntimeError(f"{self.registered_name}: not trained")
+    def encoded_clip(self, seq) -> np.ndarray:
+        """The (C, H, W) image of the middle clip of ``seq`` that the CNN sees (for figures)."""
+        x, sc = self._coords(seq)
+        return self.image(x, sc, eval_windows(len(x), self.cfg["clip_len"], False)[0])
+
+    def _coords(self, seq) -> Tuple[np.ndarray, np.ndarray]:
+        """(T, J, D) coordinates and (T, J) scores of a hand-off, checked against what the model was trained on."""
         if isinstance(seq, Pose3DSeq):
             x, dim = seq.joints[0], 3
         elif isinstance(seq, Pose2DSeq):
@@ -208,7 +212,12 @@ class EncodedClassifier(ActionClassifier):
                              f"set stages.stage3_action.input={dim}d")
         if seq.layout != self.layout.name:
             raise InputError(f"{self.registered_name}: expects the {self.layout.name} layout, got {seq.layout}")
-        return ActionResult(self.scores(x, seq.scores[0], multi_clip), tuple(self.labels))
+        return x, seq.scores[0]
+
+    def predict(self, seq, sample=None, multi_clip=None) -> ActionResult:
+        if self.model is None:
+            raise RuntimeError(f"{self.registered_name}: not trained")
+        return ActionResult(self.scores(*self._coords(seq), multi_clip), tuple(self.labels))
 
     def state(self) -> dict:
         return {"model": self.model.state_dict(), "labels": self.labels, "cfg": self.cfg}

@@ -24,6 +24,8 @@ def test_penn_sample_conversion_on_real_file():
     assert np.allclose(s.joints2d[:, H36M["r_wrist"]], m["keypoints"][:, 5])
     assert np.allclose(s.joints2d[:, H36M["pelvis"]], m["keypoints"][:, 7:9].mean(1))
     assert np.array_equal(s.scores[:, H36M["l_knee"]], m["visibility"][:, 10])
+    assert np.array_equal(s.visible[:, H36M["l_knee"]], m["visibility"][:, 10] > 0)
+    assert (penn_sample(f, visibility_scores=False).scores == 1).all()
 
 
 def test_carve_is_stratified_deterministic_and_disjoint():

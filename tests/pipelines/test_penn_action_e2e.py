@@ -58,7 +58,8 @@ def test_penn_action_2d_on_a_test_folder(folders):
     assert cm.shape == (15, 15) and (cm.sum(1) == 1).all()  # rows = true classes, one test video each
     assert 0 <= sec["top1"] <= 1 and 0 <= sec["top1_single_clip"] <= 1
     assert sec["input"] == "ground truth" and "stage2_lift" not in rep
-    assert (tmp / "out" / "confusion_stage3_action.png").stat().st_size > 0
+    for f in ("confusion_stage3_action.png", "encoded_clip.png"):
+        assert (tmp / "out" / f).stat().st_size > 0, f
     assert "training" in r.stdout
     # the test folder is evaluation only: another one reuses the trained model
     r = run(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.width=8"),
