@@ -56,13 +56,13 @@ Outputs in the work dir (rewritten atomically after every trial; the figure at m
 ``sweep.json`` (every trial: number, state, params, value, per-epoch intermediate values, validation report),
 ``report.json`` (a ``sweep`` section), ``config.yaml`` (the resolved pipeline) and ``sweep.png``.
 Watch a study live with ``optuna-dashboard <storage>`` (``pip install optuna-dashboard``).
+
+This module holds the objective, the loop and the outputs; the section is parsed in ``pipelines/sweep_spec.py``,
+the storage and the trials' owners are handled in ``pipelines/sweep_storage.py``.
 """
 from __future__ import annotations
 
-import copy
 import math
-import os
-import socket
 import time
 import warnings
 from pathlib import Path
@@ -73,15 +73,12 @@ import yaml
 from common.errors import InputError
 from common.io import atomic_path, write_json, write_text
 
-#: settings of the sweep section and their defaults (every other key is a dotted pipeline key to search)
-SETTINGS: Dict[str, Any] = {"n_trials": 20, "metric": None, "direction": None, "storage": None,
-                            "study_name": None, "pruner": {}, "sampler": {}}
-DISTRIBUTIONS = {"float": ("log", "step"), "int": ("log", "step"), "categorical": ()}
-PRUNER_OPTIONS = ("n_startup_trials", "n_warmup_steps", "interval_steps", "n_min_trials")
-HEARTBEAT_S, GRACE_S = 30, 120
-OWNER_ATTR = "owner"
-MAX_RETRY = 1                 # a trial whose process died is run again once with the same parameters
+from .sweep_spec import SweepSpec, resolve_params
+from .sweep_storage import MAX_RETRY, OWNER_ATTR, count_trials, fail_dead_trials, open_storage, owner_id
+
 MAX_FAILS_IN_A_ROW = 3        # trials failing on bad input in a row stop the sweep
+FIGURE_EVERY_S = 30.0         # sweep.png is redrawn after a trial at most this often (and always at the end)
+_last_figure = {"t": -math.inf}
 
 
 def _log(msg: str) -> None:
@@ -90,274 +87,6 @@ def _log(msg: str) -> None:
 
 class _Abort(Exception):
     """A problem no other trial can avoid (a metric the report lacks): fails the trial and stops the sweep."""
-
-
-# ---------------------------------------------------------------------------------------------- the section
-def _setting_error(key: str, what: str, value: Any) -> InputError:
-    return InputError(f"sweep.{key}: expected {what}, got {value!r}")
-
-
-def parse_distribution(key: str, spec: Any):
-    """An optuna distribution from ``{float: [lo, hi], log: bool, step: x}``, ``{int: [lo, hi], ...}`` or
-    ``{categorical: [a, b, ...]}``."""
-    import optuna.distributions as D
-
-    kinds = [k for k in DISTRIBUTIONS if isinstance(spec, dict) and k in spec]
-    if len(kinds) != 1:
-        raise InputError(f"sweep.{key}: expected a distribution such as {{float: [1.0e-4, 1.0e-2], log: true}}, "
-                         f"{{int: [8, 32], step: 8}} or {{categorical: [a, b]}}, got {spec!r}")
-    kind = kinds[0]
-    extra = sorted(set(spec) - {kind} - set(DISTRIBUTIONS[kind]))
-    if extra:
-        raise InputError(f"sweep.{key}: unknown option(s) {', '.join(map(str, extra))} for a {kind} distribution; "
-                         f"known: {', '.join(DISTRIBUTIONS[kind]) or 'none'}")
-    arg = spec[kind]
-    if kind == "categorical":
-        ok = isinstance(arg, list) and arg and all(v is None or isinstance(v, (bool, int, float, str)) for v in arg)
-        if not ok:
-            raise InputError(f"sweep.{key}: categorical expects a non-empty list of scalars, got {arg!r}")
-        return D.CategoricalDistribution(arg)
-    num = int if kind == "int" else (int, float)
-    if (not isinstance(arg, list) or len(arg) != 2
-            or not all(isinstance(v, num) and not isinstance(v, bool) for v in arg)):
-        raise InputError(f"sweep.{key}: {kind} expects [low, high] ({kind}s), got {arg!r}")
-    log, step = spec.get("log", False), spec.get("step")
-    if not isinstance(log, bool):
-        raise InputError(f"sweep.{key}.log: expected true or false, got {log!r}")
-    if step is not None and (isinstance(step, bool) or not isinstance(step, num) or step <= 0):
-        raise InputError(f"sweep.{key}.step: expected a positive {kind}, got {step!r}")
-    try:
-        if kind == "int":
-            return D.IntDistribution(arg[0], arg[1], log=log, step=1 if step is None else step)
-        return D.FloatDistribution(float(arg[0]), float(arg[1]), log=log,
-                                   step=None if step is None else float(step))
-    except ValueError as e:
-        raise InputError(f"sweep.{key}: {e}") from None
-
-
-def _probe_values(dist) -> list:
-    from optuna.distributions import CategoricalDistribution, IntDistribution
-
-    if isinstance(dist, CategoricalDistribution):
-        return list(dist.choices)
-    if isinstance(dist, IntDistribution):
-        return [int(dist.low), int(dist.high)]
-    return [float(dist.low), float(dist.high)]
-
-
-class SweepSpec:
-    """The validated ``sweep`` section: ``settings`` (with defaults) and ``space`` (dotted key -> distribution)."""
-
-    def __init__(self, section: Any, cfg: dict, pipeline: Path):
-        if not isinstance(section, dict):
-            raise InputError(f"sweep: expected a mapping of settings and dotted keys, got {section!r}")
-        self.space: Dict[str, Any] = {}
-        s = copy.deepcopy(SETTINGS)
-        for key, value in section.items():
-            key = str(key)
-            if "." not in key:
-                if key not in SETTINGS:
-                    raise InputError(f"sweep: unknown setting {key!r}; known: {', '.join(SETTINGS)} (the search "
-                                     "space is dotted pipeline keys such as stages.stage3_action.lr)")
-                s[key] = value
-            elif key.split(".")[0] == "sweep":
-                raise InputError(f"sweep.{key}: the sweep section itself cannot be searched")
-            else:
-                self.space[key] = parse_distribution(key, value)
-        if not self.space:
-            raise InputError("sweep: no search space; add dotted pipeline keys mapped to distributions, e.g. "
-                             "stages.stage3_action.lr: {float: [1.0e-4, 1.0e-2], log: true}")
-        n = s["n_trials"]
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise _setting_error("n_trials", "a positive int", n)
-        m = s["metric"]
-        sections = list(cfg.get("stages", {})) + ["end_to_end"]
-        if not isinstance(m, str) or m.count(".") != 1:
-            raise InputError(f"sweep.metric: expected SECTION.KEY of the report (e.g. stage3_action.top1, "
-                             f"stage2_lift.mpjpe_mm), got {m!r}")
-        if m.split(".")[0] not in sections:
-            raise InputError(f"sweep.metric: unknown report section {m.split('.')[0]!r}; "
-                             f"known: {', '.join(sections)}")
-        if s["direction"] is None:
-            s["direction"] = "minimize" if m.endswith("_mm") else "maximize"
-        if s["direction"] not in ("maximize", "minimize"):
-            raise _setting_error("direction", "maximize or minimize", s["direction"])
-        st = s["storage"]
-        if st is not None and not (isinstance(st, str) and (st.startswith("journal:") and st != "journal:"
-                                                            or "://" in st)):
-            raise _setting_error("storage", "null, journal:PATH or a database URL such as sqlite:///study.db",
-                                 s["storage"])
-        if s["study_name"] is None:
-            s["study_name"] = Path(pipeline).stem
-        if not isinstance(s["study_name"], str) or not s["study_name"]:
-            raise _setting_error("study_name", "a non-empty string", s["study_name"])
-        p = s["pruner"]
-        if p is False or p is None:
-            s["pruner"] = None
-        elif not isinstance(p, dict) or set(p) - set(PRUNER_OPTIONS):
-            raise _setting_error("pruner", f"null or a mapping of MedianPruner options "
-                                           f"({', '.join(PRUNER_OPTIONS)})", p)
-        if s["sampler"] is None:
-            s["sampler"] = {}
-        if not isinstance(s["sampler"], dict) or "seed" in s["sampler"]:
-            raise _setting_error("sampler", "a mapping of TPESampler options (the seed is the pipeline's)",
-                                 s["sampler"])
-        self.settings = s
-        self.make_pruner()
-        self.make_sampler(0)
-
-    # the watched stage: where the metric's value is learned
-    def watched_stage(self, cfg: dict) -> Optional[str]:
-        section = self.metric.split(".")[0]
-        stages = list(cfg.get("stages", {}))
-        return section if section in stages else (stages[-1] if stages else None)
-
-    @property
-    def metric(self) -> str:
-        return self.settings["metric"]
-
-    @property
-    def maximize(self) -> bool:
-        return self.settings["direction"] == "maximize"
-
-    def make_pruner(self):
-        import optuna
-
-        if self.settings["pruner"] is None:
-            return optuna.pruners.NopPruner()
-        try:
-            return optuna.pruners.MedianPruner(**self.settings["pruner"])
-        except (TypeError, ValueError) as e:
-            raise InputError(f"sweep.pruner: {e}") from None
-
-    def make_sampler(self, seed: int):
-        import optuna
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                return optuna.samplers.TPESampler(seed=seed, **self.settings["sampler"])
-        except (TypeError, ValueError) as e:
-            raise InputError(f"sweep.sampler: {e}") from None
-
-
-# ---------------------------------------------------------------------------------------------- storage
-def open_storage(spec: Optional[str], work_dir: Path):
-    """(storage object, the URL or path to show, e.g. to ``optuna-dashboard``)."""
-    import optuna
-
-    if spec is not None and spec.startswith("journal:"):
-        from common.paths import repo_path
-        from optuna.storages.journal import JournalFileBackend, JournalStorage
-
-        path = repo_path(spec[len("journal:"):])
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            return JournalStorage(JournalFileBackend(str(path))), str(path)
-        except Exception as e:  # noqa: BLE001 (an unreadable file, a corrupt log, ...)
-            raise InputError(f"sweep.storage: cannot open journal {path} ({type(e).__name__}: {e})") from None
-    url = spec or f"sqlite:///{(Path(work_dir) / 'study.db').resolve()}"
-    kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
-    for attempt in range(4):  # processes starting together race to create the tables: try again
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S,
-                                                     grace_period=GRACE_S, heartbeat_stale_trial_callback=retry_trial)
-            return storage, url
-        except Exception as e:  # noqa: BLE001 (no driver, no server, bad URL: SQLAlchemy raises many types)
-            if attempt < 3 and type(e).__name__ == "OperationalError" and "already exists" in str(e):
-                time.sleep(1.0 + attempt)
-                continue
-            msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else ""
-            raise InputError(f"sweep.storage: cannot open {url} ({type(e).__name__}: {msg})") from None
-
-
-# ---------------------------------------------------------------------------------------------- processes
-def _start_ticks(pid: int) -> str:
-    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart; "" elsewhere."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return ""
-
-
-def owner_id(pid: Optional[int] = None) -> str:
-    pid = os.getpid() if pid is None else pid
-    return f"{socket.gethostname()}:{pid}:{_start_ticks(pid)}"
-
-
-def owner_alive(owner: str) -> Optional[bool]:
-    """Whether the process ``owner`` names still runs; None when it ran on another machine (unknown)."""
-    try:
-        host, pid, ticks = str(owner).rsplit(":", 2)
-        pid = int(pid)
-    except ValueError:
-        return None
-    if host != socket.gethostname():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # it exists, under another user
-    return not ticks or _start_ticks(pid) in ("", ticks)
-
-
-def retry_trial(study, trial) -> None:
-    """Queue a trial whose process died again with the same parameters (at most ``MAX_RETRY`` times); the
-    copy records the original in ``system_attrs`` like optuna's ``RetryHeartbeatStaleTrialCallback``."""
-    import optuna
-
-    history = list(trial.system_attrs.get("retry_history", [])) + [trial.number]
-    if len(history) > MAX_RETRY:
-        return
-    study.add_trial(optuna.trial.create_trial(
-        state=optuna.trial.TrialState.WAITING, params=trial.params, distributions=trial.distributions,
-        user_attrs={k: v for k, v in trial.user_attrs.items() if k != OWNER_ATTR},
-        system_attrs={"failed_trial": history[0], "retry_history": history}))
-
-
-def fail_dead_trials(study) -> List[int]:
-    """Mark FAIL (and re-queue) the RUNNING trials whose owner process on this machine is gone."""
-    from optuna.trial import TrialState
-
-    failed = []
-    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        owner = t.user_attrs.get(OWNER_ATTR)
-        if owner is None or owner_alive(owner) is not False:
-            continue
-        try:
-            study.tell(t.number, state=TrialState.FAIL)
-        except (ValueError, RuntimeError):  # another process got there first
-            continue
-        failed.append(t.number)
-        retry_trial(study, t)
-    if failed:
-        _log(f"trial(s) {', '.join(map(str, failed))} were left RUNNING by a process that died: marked FAIL"
-             + (" and queued again" if MAX_RETRY else ""))
-    return failed
-
-
-def _counts(study) -> Dict[str, int]:
-    from optuna.trial import TrialState
-
-    out = {s: 0 for s in ("complete", "pruned", "failed", "running", "running_here", "waiting")}
-    for t in study.get_trials(deepcopy=False):
-        if t.state == TrialState.COMPLETE:
-            out["complete"] += 1
-        elif t.state == TrialState.PRUNED:
-            out["pruned"] += 1
-        elif t.state == TrialState.FAIL:
-            out["failed"] += 1
-        elif t.state == TrialState.WAITING:
-            out["waiting"] += 1
-        elif t.state == TrialState.RUNNING:
-            out["running"] += 1
-            if owner_alive(t.user_attrs.get(OWNER_ATTR, "")):
-                out["running_here"] += 1
-    return out
 
 
 # ---------------------------------------------------------------------------------------------- trials
@@ -399,16 +128,7 @@ class Objective:
         self.last: Dict[str, Any] = {}
 
     def resolve(self, params: Dict[str, Any]) -> dict:
-        from .chain import resolve_auto
-
-        try:
-            _, cfg = self.resolver.apply(self.raw, list(self.base) + list(params.items()))
-        except InputError as e:
-            msg = str(e)
-            raise InputError(f"sweep: {msg[len('--set '):] if msg.startswith('--set ') else msg}") from None
-        if "joint" in cfg:
-            raise InputError("sweep: the joint mode is not available in this version; use a 'stages' pipeline")
-        return resolve_auto(cfg)
+        return resolve_params(self.resolver, self.raw, self.base, params)
 
     def dataset(self, data_cfg: dict):
         from common.cache import config_hash
@@ -426,8 +146,7 @@ class Objective:
             trial.set_user_attr(OWNER_ATTR, owner_id())
             # a stream per trial number: reproducible, and concurrent processes draw different values
             trial.study.sampler = self.spec.make_sampler((self.seed * 1_000_003 + trial.number) % 2**32)
-            params = {key: _suggest(trial, key, dist) for key, dist in self.spec.space.items()}
-            flat = self.measure(trial, params)
+            flat = self.measure(trial, self.spec.sample(trial))
             trial.set_user_attr("val_report", flat)
             if self.spec.metric not in flat:
                 raise _Abort(f"sweep.metric: the report has no {self.spec.metric!r}; known: "
@@ -459,16 +178,6 @@ class Objective:
         report = evaluate(chain, ds.val, ds.action_names)
         report.pop("_examples", None)
         return _scalars(report)
-
-
-def _suggest(trial, key: str, dist):
-    from optuna.distributions import CategoricalDistribution, IntDistribution
-
-    if isinstance(dist, CategoricalDistribution):
-        return trial.suggest_categorical(key, list(dist.choices))
-    if isinstance(dist, IntDistribution):
-        return trial.suggest_int(key, dist.low, dist.high, step=dist.step, log=dist.log)
-    return trial.suggest_float(key, dist.low, dist.high, step=dist.step, log=dist.log)
 
 
 def _tag_fit(fit, name: str, current: dict, trained: list):
@@ -509,14 +218,10 @@ def _best(study):
     return min(done, key=lambda t: (sign * t.value, t.number))
 
 
-FIGURE_EVERY_S = 30.0  # sweep.png is redrawn after a trial at most this often (and always at the end)
-_last_figure = {"t": -math.inf}
-
-
 def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipeline: Path,
                   figure: bool = True) -> dict:
     trials = study.get_trials(deepcopy=False)
-    c = _counts(study)
+    c = count_trials(study)
     best = _best(study)
     sec = {"metric": spec.metric, "direction": spec.settings["direction"], "split": "val",
            "best_value": best.value if best else None, "best_params": best.params if best else None,
@@ -621,11 +326,7 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
     spec = SweepSpec(cfg["sweep"], cfg, pipeline)
     raw = load_yaml(pipeline)
     objective = Objective(spec, raw, overrides, Resolver(data_defaults), cfg["seed"])
-    # every key, every choice and both bounds of each range must pass the --set checks; then all together
-    for key, dist in spec.space.items():
-        for v in _probe_values(dist):
-            objective.resolve({key: v})
-    objective.resolve({k: _probe_values(d)[0] for k, d in spec.space.items()})
+    spec.check_space(objective.resolve)  # before anything is written or trained
 
     work_dir.mkdir(parents=True, exist_ok=True)
     write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
@@ -644,7 +345,7 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
         raise InputError(f"sweep: study {name!r} in {url} measures {made_for}, not {spec.metric}; "
                          "set sweep.study_name to start another study")
     n_target = spec.settings["n_trials"]
-    c = _counts(study)
+    c = count_trials(study)
     _log(f"study {name!r} in {url}: {c['complete']} complete, {c['pruned']} pruned, {c['failed']} failed "
          f"so far; target {n_target} complete + pruned; metric {spec.metric} on the val split ({direction})")
     fails_in_a_row = 0
@@ -652,8 +353,11 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         while True:
-            fail_dead_trials(study)
-            c = _counts(study)
+            failed = fail_dead_trials(study)
+            if failed:
+                _log(f"trial(s) {', '.join(map(str, failed))} were left RUNNING by a process that died: marked "
+                     "FAIL" + (" and queued again" if MAX_RETRY else ""))
+            c = count_trials(study)
             if c["complete"] + c["pruned"] + c["running_here"] >= n_target:
                 break
             objective.last = {}

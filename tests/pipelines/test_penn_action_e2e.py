@@ -103,5 +103,5 @@ def test_ntu_smoke(tmp_path):
     rep = json.loads((tmp_path / "out" / "report.json").read_text())["stage3_action"]
     assert len(rep["labels"]) == 60 and rep["labels"][0] == "drink water" and rep["n_clips"] == 1
     assert "stage3_action: no checkpoint" in r.stdout
-    r = run(tmp_path, "pipelines/ntu.yaml", check=False, work="no_test")
+    r = run(tmp_path, "pipelines/ntu.yaml", "seed=0", check=False, work="no_test")
     assert r.returncode == 2 and "data.test_dir" in r.stderr
