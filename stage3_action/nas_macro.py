@@ -14,8 +14,8 @@ from torch import nn
 
 from common.errors import InputError
 
-from .nas_ops import Head, FactorizedReduce, ReLUConvBN, init_weights, macro_op
-from .nas_space import MACRO_OPS, validate_arc
+from .nas_ops import ChildNet, Head, FactorizedReduce, ReLUConvBN, init_weights, macro_op
+from .nas_space import MACRO_OPS
 
 
 def downsample_layers(n_layers: int) -> List[int]:
@@ -53,7 +53,7 @@ class MacroLayer(nn.Module):
         return self.out(torch.cat(parts, dim=1))
 
 
-class MacroNet(nn.Module):
+class MacroNet(ChildNet):
     """ENAS macro-space network (Pham et al., "Efficient Neural Architecture Search via Parameter Sharing",
     ICML 2018, section 2.3), used as an alternative to the micro space of seed 002 ("A Unified Deep Framework
     for Joint 3D Pose Estimation and Action Recognition from a Single RGB Camera", Fig. 5).
@@ -77,10 +77,10 @@ class MacroNet(nn.Module):
         super().__init__()
         if min(filters, n_layers) < 1:
             raise InputError(f"MacroNet: filters and n_layers must be >= 1, got {filters}, {n_layers}")
+        self.n_layers = self.size = n_layers
         if arc is not None:
-            self._check(arc, n_layers)
+            self.check_arc(arc)
         self.arc = copy.deepcopy(arc)
-        self.n_layers = n_layers
         self.stem = nn.Sequential(nn.Conv2d(in_ch, filters, 3, 1, 1, bias=False), nn.BatchNorm2d(filters))
         self.layers = nn.ModuleList()
         self.reduce = nn.ModuleDict()
@@ -95,22 +95,8 @@ class MacroNet(nn.Module):
         self.head = Head(c, n_classes, dropout, head_grid)
         init_weights(self)
 
-    def _check(self, arc, n_layers):
-        validate_arc("macro", arc)
-        if len(arc["layers"]) != n_layers:
-            raise InputError(f"MacroNet: arc has {len(arc['layers'])} layers, the network {n_layers}")
-
-    @property
-    def searching(self) -> bool:
-        return self.arc is None
-
     def forward(self, x, arc: Optional[Dict[str, Any]] = None):
-        if self.searching:
-            if arc is None:
-                raise InputError("MacroNet in search mode: forward(x, arc) needs an arc")
-            self._check(arc, self.n_layers)
-        elif arc is not None and arc != self.arc:
-            raise InputError("MacroNet in fixed mode: forward got an arc different from the built one")
+        arc = self.forward_arc(arc)
         h = self.stem(x)
         cached: List[torch.Tensor] = []
         for i, layer in enumerate(self.layers):

@@ -16,8 +16,8 @@ from torch.nn import functional as F
 
 from common.errors import InputError
 
-from .nas_ops import Head, calibrate, init_weights, micro_op, ReLUConvBN
-from .nas_space import MICRO_OPS, validate_arc
+from .nas_ops import ChildNet, Head, calibrate, init_weights, micro_op, ReLUConvBN
+from .nas_space import MICRO_OPS
 
 
 def loose_ends(cell_arc) -> List[int]:
@@ -79,7 +79,7 @@ class Cell(nn.Module):
         return self.out(torch.cat([states[2 + i] for i in loose_ends(self.cell_arc)], dim=1))
 
 
-class MicroNet(nn.Module):
+class MicroNet(ChildNet):
     """ENAS micro-space network (Pham et al., "Efficient Neural Architecture Search via Parameter Sharing",
     ICML 2018, section 2.4; network layout of seed 002, "A Unified Deep Framework for Joint 3D Pose
     Estimation and Action Recognition from a Single RGB Camera", Fig. 5).
@@ -103,10 +103,10 @@ class MicroNet(nn.Module):
         super().__init__()
         if min(filters, n_cells, n_nodes) < 1:
             raise InputError(f"MicroNet: filters, n_cells, n_nodes must be >= 1, got {filters}, {n_cells}, {n_nodes}")
+        self.n_nodes = self.size = n_nodes
         if arc is not None:
-            self._check(arc, n_nodes)
+            self.check_arc(arc)
         self.arc = copy.deepcopy(arc)
-        self.n_nodes = n_nodes
         self.stem = nn.Sequential(nn.Conv2d(in_ch, filters, 3, 1, 1, bias=False), nn.BatchNorm2d(filters))
         kinds = ["normal"] * n_cells + (["reduce"] + ["normal"] * n_cells) * 2
         self.kinds = kinds
@@ -122,22 +122,8 @@ class MicroNet(nn.Module):
         self.head = Head(c, n_classes, dropout, head_grid)
         init_weights(self)
 
-    def _check(self, arc, n_nodes):
-        validate_arc("micro", arc)
-        if len(arc["normal"]) != n_nodes:
-            raise InputError(f"MicroNet: arc has {len(arc['normal'])} nodes per cell, the network {n_nodes}")
-
-    @property
-    def searching(self) -> bool:
-        return self.arc is None
-
     def forward(self, x, arc: Optional[Dict[str, Any]] = None):
-        if self.searching:
-            if arc is None:
-                raise InputError("MicroNet in search mode: forward(x, arc) needs an arc")
-            self._check(arc, self.n_nodes)
-        elif arc is not None and arc != self.arc:
-            raise InputError("MicroNet in fixed mode: forward got an arc different from the built one")
+        arc = self.forward_arc(arc)
         s0 = s1 = self.stem(x)
         for kind, cell in zip(self.kinds, self.cells):
             s0, s1 = s1, cell(s0, s1, arc[kind] if self.searching else None)

@@ -16,6 +16,8 @@ from torch.nn import functional as F
 
 from common.errors import InputError
 
+from .nas_space import arc_size, validate_arc
+
 
 def half(n: int) -> int:
     """Size of a dimension of ``n`` pixels after any stride-2 block here: ``ceil(n / 2)``."""
@@ -147,3 +149,34 @@ class Head(nn.Module):
 
     def forward(self, x):
         return self.body(x)
+
+
+class ChildNet(nn.Module):
+    """What the networks of both spaces share: SEARCH mode (built with ``arc=None``; each ``forward`` names the
+    arc to run on the shared weights) or FIXED mode (built for one arc). Subclasses set ``space``, ``arc`` and
+    ``size`` (nodes per cell for micro, layers for macro)."""
+
+    space = ""
+    arc = None
+    size = 0
+
+    @property
+    def searching(self) -> bool:
+        return self.arc is None
+
+    def check_arc(self, arc) -> None:
+        validate_arc(self.space, arc)
+        if arc_size(self.space, arc) != self.size:
+            raise InputError(f"{type(self).__name__}: arc of size {arc_size(self.space, arc)}, the network {self.size}")
+
+    def forward_arc(self, arc):
+        """The arc a ``forward`` call runs (checked)."""
+        name = type(self).__name__
+        if self.searching:
+            if arc is None:
+                raise InputError(f"{name} in search mode: forward(x, arc) needs an arc")
+            self.check_arc(arc)
+            return arc
+        if arc is not None and arc != self.arc:
+            raise InputError(f"{name} in fixed mode: forward got an arc different from the built one")
+        return self.arc
