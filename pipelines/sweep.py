@@ -51,7 +51,8 @@ parameters. With a database (sqlite or a server) optuna's heartbeat (every 30 s,
 same for trials whose process died on another machine. FAIL trials never count towards ``n_trials``.
 
 Outputs in the work dir (rewritten atomically after every trial; the figure at most every 30 s):
-``best_overrides.yaml`` (the best trial's parameters as flat dotted keys, plus ``sweep: null``, so that
+``best_overrides.yaml`` (the command line's overrides and the best trial's parameters as flat dotted keys, plus
+``sweep: null``, so that
 ``run.py FILE.yaml --overrides best_overrides.yaml`` runs that trial on the test split instead of sweeping),
 ``sweep.json`` (every trial: number, state, params, value, per-epoch intermediate values, validation report),
 ``report.json`` (a ``sweep`` section), ``config.yaml`` (the resolved pipeline) and ``sweep.png``.
@@ -219,7 +220,9 @@ def _best(study):
 
 
 def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipeline: Path,
-                  figure: bool = True) -> dict:
+                  figure: bool = True, base: List[Tuple[str, Any]] = ()) -> dict:
+    """Rewrite the outputs; ``base`` = the command line's overrides, which ``best_overrides.yaml`` repeats (all
+    but ``sweep.*``) so that it reproduces the best trial's configuration on its own."""
     trials = study.get_trials(deepcopy=False)
     c = count_trials(study)
     best = _best(study)
@@ -239,7 +242,8 @@ def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipe
                 f"(validation split)\n# python pipelines/run.py {pipeline} --overrides "
                 f"{work_dir / 'best_overrides.yaml'}\n")
         write_text(work_dir / "best_overrides.yaml",
-                   head + yaml.safe_dump({**best.params, "sweep": None}, sort_keys=False))
+                   head + yaml.safe_dump({**{k: v for k, v in base if not k.startswith("sweep.")}, **best.params,
+                                          "sweep": None}, sort_keys=False))
     if not figure and time.monotonic() - _last_figure["t"] < FIGURE_EVERY_S:
         return sec
     _last_figure["t"] = time.monotonic()
@@ -364,7 +368,7 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
             try:
                 study.optimize(objective, n_trials=1, catch=(InputError,), gc_after_trial=False)
             except _Abort as e:
-                write_outputs(study, spec, work_dir, url, pipeline)
+                write_outputs(study, spec, work_dir, url, pipeline, base=overrides)
                 raise InputError(str(e)) from None
             number = objective.last.get("number")
             t = next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
@@ -372,12 +376,12 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
                 continue
             fails_in_a_row = fails_in_a_row + 1 if t.state == TrialState.FAIL else 0
             stop = fails_in_a_row >= MAX_FAILS_IN_A_ROW
-            sec = write_outputs(study, spec, work_dir, url, pipeline, figure=stop)
+            sec = write_outputs(study, spec, work_dir, url, pipeline, figure=stop, base=overrides)
             _log_trial(t, objective.last, sec, spec)
             if stop:
                 raise InputError(f"sweep: {fails_in_a_row} trials in a row failed; last: "
                                  f"{t.user_attrs.get('error', '')}")
-    sec = write_outputs(study, spec, work_dir, url, pipeline)
+    sec = write_outputs(study, spec, work_dir, url, pipeline, base=overrides)
     _log(f"study {name!r}: {sec['n_complete']} complete, {sec['n_pruned']} pruned, {sec['n_failed']} failed; "
          + (f"best {spec.metric} = {sec['best_value']:.4g} (trial #{sec['best_trial']}, "
             f"{_fmt_params(sec['best_params'])})" if sec["best_trial"] is not None else "no complete trial yet"))

@@ -21,7 +21,7 @@ from .nas_space import load_arch
 
 @register("action", "searched_cnn")
 class SearchedCNNClassifier(EncodedClassifier):
-    defaults = {**CLASSIFIER_DEFAULTS, "encoder": "enhanced_spmf", "arch": "configs/arch/penn_action_micro.json",
+    defaults = {**CLASSIFIER_DEFAULTS, "arch": "configs/arch/penn_action_macro.json",
                 "filters": None, "n_cells": None, "dropout": 0.1, "head_grid": [1, 1]}
 
     def __init__(self, cfg=None, device="cpu", seed=0):

@@ -79,6 +79,15 @@ def test_swap_lifter_for_the_oracle(first):
     assert cfg["stages"]["stage2_lift"] == {"type": "oracle"}  # re-resolved from oracle's defaults
 
 
+def test_chain_with_the_searched_architecture(first):
+    """The committed ENAS architecture serves the chained pipeline too (3D input, 12 synthetic classes)."""
+    tmp, _ = first
+    r = run(tmp, "stages.stage3_action.type=searched_cnn", "stages.stage3_action.filters=8", work="searched")
+    assert "stage3_action: no checkpoint for searched_cnn" in r.stdout and "stage1_2d: mmpose_topdown loaded" in r.stdout
+    rep = json.loads((tmp / "searched" / "report.json").read_text())
+    assert rep["config"]["stages"]["stage3_action"] == "searched_cnn" and 0 <= rep["end_to_end"]["top1"] <= 1
+
+
 @pytest.mark.skipif(not shared("video", "test.avi").is_file(), reason="../shared/data/video not present")
 def test_input_real_video(first):
     tmp, _ = first

@@ -188,7 +188,8 @@ def test_study_continues_and_recovers_a_killed_trial(capsys, tmp_path, monkeypat
     journal = tmp_path / "journal" / "study.log"
     storage = f"journal:{journal}" if kind == "journal" else None  # None: sqlite:///<work-dir>/study.db
     pipe, out = write_pipeline(tmp_path, storage=storage, pruner=None), tmp_path / "out"
-    rc, stdout, err = run_main(capsys, pipe, "--work-dir", out, "--set", "sweep.n_trials=3")
+    rc, stdout, err = run_main(capsys, pipe, "--work-dir", out, "--set", "sweep.n_trials=3",
+                               "stages.stage3_action.dropout=0.25")
     assert rc == 0, err
     url = str(journal) if kind == "journal" else f"sqlite:///{out / 'study.db'}"
     assert stdout.count("[sweep] trial ") == 3 and f"optuna-dashboard {url}" in stdout
@@ -203,7 +204,8 @@ def test_study_continues_and_recovers_a_killed_trial(capsys, tmp_path, monkeypat
     assert (rep["n_complete"], rep["n_pruned"], rep["n_failed"]) == (3, 0, 0)
     assert rep["storage"] == url and rep["study_name"] == "tiny_sweep" and rep["metric"] == "stage3_action.top1"
     overrides = yaml.safe_load((out / "best_overrides.yaml").read_text())
-    assert overrides == {**best["params"], "sweep": None}
+    # the command line's overrides (not sweep.*) are repeated, so the file alone reproduces the best trial
+    assert overrides == {"stages.stage3_action.dropout": 0.25, **best["params"], "sweep": None}
     cfg = resolve_pipeline(parse_args([str(pipe), "--overrides", str(out / "best_overrides.yaml")]))
     assert cfg["sweep"] is None and cfg["stages"]["stage3_action"]["width"] == best["params"][WIDTH]
     assert cfg["stages"]["stage3_action"]["lr"] == pytest.approx(best["params"][LR])
