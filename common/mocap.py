@@ -22,7 +22,7 @@ from .bvh import load_bvh_h36m17
 from .camera import Camera, load_h36m_cameras
 from .dataset import Sample
 from .errors import InputError
-from .paths import shared
+from .paths import files_under, shared
 
 EVAL_SUBJECTS = ("S9", "S11")
 TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
@@ -41,13 +41,7 @@ def h36m_cameras(subjects: Sequence[str]) -> List[Tuple[str, Camera]]:
 
 def bvh_files(folder) -> List[Path]:
     """Every ``.bvh`` under ``folder`` (recursively), sorted; a one-line error when there is none."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: BVH folder not found")
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".bvh" and p.is_file())
-    if not files:
-        raise InputError(f"{folder}: no .bvh files in this folder")
-    return files
+    return files_under(folder, ".bvh", "BVH")
 
 
 def centre_on_origin(joints_world: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 
 from .dataset import Sample
 from .errors import InputError
+from .paths import files_under
 from .readers import read_ntu_skeleton
 from .skeleton import to_h36m17
 
@@ -63,10 +64,4 @@ def ntu_sample(path, n_classes: int = 60) -> Sample:
 
 
 def ntu_samples(folder, n_classes: int = 60) -> List[Sample]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: NTU folder not found")
-    files = sorted(folder.rglob("*.skeleton"))
-    if not files:
-        raise InputError(f"{folder}: no NTU .skeleton files found")
-    return [ntu_sample(f, n_classes) for f in files]
+    return [ntu_sample(f, n_classes) for f in files_under(folder, ".skeleton", "NTU")]

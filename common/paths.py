@@ -19,3 +19,17 @@ def repo_path(p) -> Path:
     """A path from a pipeline file or a default: absolute as given, otherwise relative to the repository root."""
     p = Path(p).expanduser()
     return p if p.is_absolute() else REPO_ROOT / p
+
+
+def files_under(folder, suffix: str, what: str) -> list:
+    """Every file ending in ``suffix`` (any case) under ``folder``, recursively, sorted; a one-line
+    :class:`InputError` naming ``what`` when the folder is missing or holds none."""
+    from .errors import InputError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: {what} folder not found")
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() == suffix and p.is_file())
+    if not files:
+        raise InputError(f"{folder}: no {suffix} files found ({what})")
+    return files

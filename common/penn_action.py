@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from .dataset import Sample
 from .errors import InputError
+from .paths import files_under
 from .readers import read_penn_mat
 from .skeleton import to_h36m17
 
@@ -26,16 +27,6 @@ PENN_ACTIONS = ("baseball_pitch", "baseball_swing", "bench_press", "bowl", "clea
                 "tennis_forehand", "tennis_serve")
 #: Penn Action videos are 30 frames per second
 PENN_FPS = 30.0
-
-
-def mat_files(folder) -> List[Path]:
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise InputError(f"{folder}: Penn Action folder not found")
-    files = sorted(folder.rglob("*.mat"))
-    if not files:
-        raise InputError(f"{folder}: no Penn Action .mat files found")
-    return files
 
 
 def penn_sample(path, visibility_scores: bool = True) -> Sample:
@@ -51,7 +42,7 @@ def penn_sample(path, visibility_scores: bool = True) -> Sample:
 
 
 def penn_samples(folder, progress: bool = True, visibility_scores: bool = True) -> List[Sample]:
-    files = mat_files(folder)
+    files = files_under(folder, ".mat", "Penn Action")
     return [penn_sample(f, visibility_scores) for f in tqdm(files, desc=f"read {Path(folder).name}", unit="file", leave=False,
                                          disable=not progress, dynamic_ncols=True)]
 

@@ -12,6 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from common import metrics
+from common.errors import InputError
 from common.noise import NOISY_EVAL, detector_noise
 from common.handoff import Pose2DSeq
 
@@ -83,6 +84,9 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             cls = parts["stage3_action"]
             inp = gt_input_for(cls, s)
             if inp is None:  # no ground-truth 3D: the classifier's input is the lifter's output
+                if "stage2_lift" not in out:
+                    raise InputError(f"sample {s.name}: no 3D poses for a 3D classifier and no stage2_lift to "
+                                     "lift its 2D; add a lifter or set stages.stage3_action.input=2d")
                 inp = out["stage2_lift"]
                 acc["s3_input"] = "predicted by the upstream stages"
             t0 = time.perf_counter()
