@@ -32,6 +32,9 @@ class Stage:
     trainable: ClassVar[bool] = True
     #: True for ``oracle`` parts, which read the ground truth of an evaluation sample (so never run on a video)
     needs_ground_truth: ClassVar[bool] = False
+    #: options that change only inference, not training (a test-time flip, say): a checkpoint's cache key
+    #: leaves them out, so switching one reuses the trained part
+    inference_options: ClassVar[tuple] = ()
 
     def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
         cfg = dict(cfg or {})

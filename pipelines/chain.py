@@ -55,8 +55,9 @@ class Chain:
 
     def checkpoint_key(self, name: str) -> str:
         scfg = self.cfg["stages"][name]
-        key = {"stage": name, "cfg": scfg, "data": training_data_cfg(scfg.get(STAGE_TRAIN_DATA) or self.cfg["data"]),
-               "seed": self.cfg["seed"]}
+        trained = {k: v for k, v in scfg.items() if k not in self.parts[name].inference_options}
+        key = {"stage": name, "cfg": trained, "seed": self.cfg["seed"],
+               "data": training_data_cfg(scfg.get(STAGE_TRAIN_DATA) or self.cfg["data"])}
         # files an option names (a model config, say) count by their content, so editing one retrains
         files = {k: repo_path(v) for k, v in scfg.items() if is_path_key(k) and isinstance(v, str)}
         key["files"] = {k: hashlib.sha256(p.read_bytes()).hexdigest() for k, p in files.items() if p.is_file()}

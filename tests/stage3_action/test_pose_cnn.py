@@ -41,3 +41,26 @@ def test_training_beats_chance(tiny_poses, dim):
     assert acc > 3.0 / len(tiny_poses.action_names), acc  # chance is 1 / n_classes
     with pytest.raises(InputError, match="trained on"):
         cls.predict((gt_pose2d if dim == "3d" else gt_pose3d)(tiny_poses.test[0]))
+
+
+def test_flip_test_averages_the_mirrored_sequence(tiny_poses):
+    cls = build("action", {"type": "pose_cnn", "input": "3d", "epochs": 2, "width": 8, "flip_test": False}, seed=0)
+    cls.fit(tiny_poses)
+    x, sc = cls.sequence(tiny_poses.test[0])
+    plain, mirrored = cls.scores(x, sc), cls.scores(*cls.mirror(x, sc))
+    assert not np.allclose(plain, mirrored)
+    cls.cfg["flip_test"] = True
+    assert np.allclose(cls.scores(x, sc), (plain + mirrored) / 2, atol=1e-6)
+    xm, scm = cls.mirror(*cls.mirror(x, sc))
+    assert np.array_equal(xm, x) and np.array_equal(scm, sc)  # mirroring twice is the identity
+
+
+def test_inference_options_do_not_change_the_checkpoint_key():
+    from pipelines.chain import Chain
+    cfg = {"seed": 0, "data": {"dataset": "synthetic"},
+           "stages": {"stage3_action": {"type": "pose_cnn", "input": "3d", "flip_test": True}}}
+    a = Chain(cfg, "cpu").checkpoint_key("stage3_action")
+    cfg["stages"]["stage3_action"]["flip_test"] = False
+    assert Chain(cfg, "cpu").checkpoint_key("stage3_action") == a
+    cfg["stages"]["stage3_action"]["lr"] = 1e-4
+    assert Chain(cfg, "cpu").checkpoint_key("stage3_action") != a
