@@ -16,9 +16,14 @@ def shared(*parts: str) -> Path:
 
 
 def repo_path(p) -> Path:
-    """A path from a pipeline file or a default: absolute as given, otherwise relative to the repository root."""
+    """A path from a pipeline file or a default: absolute as given, otherwise relative to the repository root;
+    ``../shared/data/...`` (how pipeline files name the shared data) follows ``$HAR_SHARED_DATA`` when set."""
     p = Path(p).expanduser()
-    return p if p.is_absolute() else REPO_ROOT / p
+    if p.is_absolute():
+        return p
+    if p.parts[:3] == ("..", "shared", "data"):
+        return SHARED_DATA.joinpath(*p.parts[3:])
+    return REPO_ROOT / p
 
 
 def files_under(folder, suffix: str, what: str) -> list:
