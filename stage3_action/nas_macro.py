@@ -6,13 +6,10 @@ section 2.3 and its released code. The arc format is :mod:`stage3_action.nas_spa
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Dict, List, Optional
 
 import torch
 from torch import nn
-
-from common.errors import InputError
 
 from .nas_ops import ChildNet, Head, FactorizedReduce, ReLUConvBN, init_weights, macro_op
 from .nas_space import MACRO_OPS
@@ -74,14 +71,8 @@ class MacroNet(ChildNet):
 
     def __init__(self, in_ch: int, n_classes: int, filters: int = 24, n_layers: int = 6,
                  arc: Optional[Dict[str, Any]] = None, dropout: float = 0.1, head_grid=(1, 1)):
-        super().__init__()
-        if min(filters, n_layers) < 1:
-            raise InputError(f"MacroNet: filters and n_layers must be >= 1, got {filters}, {n_layers}")
-        self.n_layers = self.size = n_layers
-        if arc is not None:
-            self.check_arc(arc)
-        self.arc = copy.deepcopy(arc)
-        self.stem = nn.Sequential(nn.Conv2d(in_ch, filters, 3, 1, 1, bias=False), nn.BatchNorm2d(filters))
+        super().__init__(in_ch, filters, n_layers, arc, n_layers=n_layers)
+        self.n_layers = n_layers
         self.layers = nn.ModuleList()
         self.reduce = nn.ModuleDict()
         c = filters

@@ -7,7 +7,6 @@ normal cells with a reduction cell between blocks. The arc format is :mod:`stage
 """
 from __future__ import annotations
 
-import copy
 from typing import Any, Dict, List, Optional
 
 import torch
@@ -100,14 +99,8 @@ class MicroNet(ChildNet):
 
     def __init__(self, in_ch: int, n_classes: int, filters: int = 20, n_cells: int = 2, n_nodes: int = 5,
                  arc: Optional[Dict[str, Any]] = None, dropout: float = 0.1, head_grid=(1, 1)):
-        super().__init__()
-        if min(filters, n_cells, n_nodes) < 1:
-            raise InputError(f"MicroNet: filters, n_cells, n_nodes must be >= 1, got {filters}, {n_cells}, {n_nodes}")
-        self.n_nodes = self.size = n_nodes
-        if arc is not None:
-            self.check_arc(arc)
-        self.arc = copy.deepcopy(arc)
-        self.stem = nn.Sequential(nn.Conv2d(in_ch, filters, 3, 1, 1, bias=False), nn.BatchNorm2d(filters))
+        super().__init__(in_ch, filters, n_nodes, arc, n_cells=n_cells, n_nodes=n_nodes)
+        self.n_nodes = n_nodes
         kinds = ["normal"] * n_cells + (["reduce"] + ["normal"] * n_cells) * 2
         self.kinds = kinds
         cells = []

@@ -10,6 +10,8 @@ Op factories: :func:`micro_op` (names of ``nas_space.MICRO_OPS``) and :func:`mac
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -157,8 +159,20 @@ class ChildNet(nn.Module):
     ``size`` (nodes per cell for micro, layers for macro)."""
 
     space = ""
-    arc = None
-    size = 0
+
+    def __init__(self, in_ch: int, filters: int, size: int, arc, **counts: int):
+        """Checks the sizes (``filters``, ``size`` and the subclass's ``counts``) and the arc, keeps a copy of the
+        arc (None = search mode) and builds the stem (3x3 conv-BN to ``filters`` channels) both spaces share."""
+        super().__init__()
+        counts = {"filters": filters, **counts}
+        if min(counts.values()) < 1:
+            raise InputError(f"{type(self).__name__}: {', '.join(counts)} must be >= 1, got "
+                             f"{', '.join(str(v) for v in counts.values())}")
+        self.size = size
+        if arc is not None:
+            self.check_arc(arc)
+        self.arc = copy.deepcopy(arc)
+        self.stem = nn.Sequential(nn.Conv2d(in_ch, filters, 3, 1, 1, bias=False), nn.BatchNorm2d(filters))
 
     @property
     def searching(self) -> bool:
