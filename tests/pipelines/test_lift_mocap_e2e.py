@@ -1,13 +1,11 @@
 """``pipelines/lift_mocap.yaml`` end to end with tiny sizes: evaluation on any folder of BVH files, per-file
 numbers, the lifter swapped with one --set, and one-line errors for bad folders."""
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
-from common.paths import REPO_ROOT, shared
+from common.paths import shared
+from pipeline_run import run_pipeline
 
 BANDAI = shared("mocap", "bandai")
 pytestmark = pytest.mark.skipif(not BANDAI.is_dir(), reason="needs ../shared/data/mocap")
@@ -18,13 +16,7 @@ TINY = ["data.synthetic_cfg.subjects.train=2", "data.synthetic_cfg.subjects.val=
 
 
 def run(tmp_path, *sets, work="out", check=True):
-    env = {**os.environ, "HAR_CACHE_DIR": str(tmp_path / "cache")}
-    cmd = [sys.executable, "pipelines/run.py", "pipelines/lift_mocap.yaml", "--work-dir", str(tmp_path / work),
-           "--set", *TINY, *sets]
-    r = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
-    if check:
-        assert r.returncode == 0, r.stderr[-3000:]
-    return r
+    return run_pipeline(tmp_path, "pipelines/lift_mocap.yaml", *TINY, *sets, work=work, check=check)
 
 
 @pytest.fixture(scope="module")

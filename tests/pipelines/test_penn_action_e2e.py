@@ -1,28 +1,17 @@
 """Stage 3 pipelines end to end with tiny sizes on real skeletons: Penn Action from 2D and from lifted 3D
 (evaluation on any folder of .mat files), the searched architecture through one --set, and the NTU smoke run."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from common.paths import REPO_ROOT, shared
+from common.paths import shared
+from pipeline_run import run_pipeline
 from common.penn_action import PENN_ACTIONS
 from common.readers import read_penn_mat
 
 PENN = shared("penn_action", "train")
 pytestmark = pytest.mark.skipif(not PENN.is_dir(), reason="needs ../shared/data/penn_action")
-
-
-def run(tmp_path, pipeline, *sets, work="out", check=True):
-    env = {**os.environ, "HAR_CACHE_DIR": str(tmp_path / "cache")}
-    cmd = [sys.executable, "pipelines/run.py", pipeline, "--work-dir", str(tmp_path / work), "--set", *sets]
-    r = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
-    if check:
-        assert r.returncode == 0, r.stderr[-3000:]
-    return r
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +39,7 @@ def tiny(tmp, *extra):
 
 def test_penn_action_2d_on_a_test_folder(folders):
     tmp = folders
-    r = run(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.width=8"))
+    r = run_pipeline(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.width=8"))
     rep = json.loads((tmp / "out" / "report.json").read_text())
     sec = rep["stage3_action"]
     assert sec["labels"] == list(PENN_ACTIONS) and sec["n_clips"] == 15  # every file of the folder, recursively
@@ -62,7 +51,7 @@ def test_penn_action_2d_on_a_test_folder(folders):
         assert (tmp / "out" / f).stat().st_size > 0, f
     assert "training" in r.stdout
     # the test folder is evaluation only: another one reuses the trained model
-    r = run(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.width=8"),
+    r = run_pipeline(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.width=8"),
             f"data.test_dir={tmp / 'test' / 'sub'}", work="again")
     assert "loaded from" in r.stdout and "training" not in r.stdout
     assert json.loads((tmp / "again" / "report.json").read_text())["stage3_action"]["n_clips"] < 15
@@ -70,7 +59,7 @@ def test_penn_action_2d_on_a_test_folder(folders):
 
 def test_searched_architecture_with_one_set(folders):
     tmp = folders
-    run(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.type=searched_cnn",
+    run_pipeline(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.type=searched_cnn",
                                                   "stages.stage3_action.arch=configs/arch/penn_action_macro.json",
                                                   "stages.stage3_action.filters=8"), work="searched")
     rep = json.loads((tmp / "searched" / "report.json").read_text())
@@ -84,7 +73,7 @@ def test_penn_action_lifted_to_3d(folders):
             "stages.stage2_lift.train_data.real_mocap=false", "stages.stage2_lift.train_data.synthetic_cfg.frames=8",
             "stages.stage2_lift.train_data.synthetic_cfg.subjects.train=2",
             "stages.stage2_lift.train_data.synthetic_cfg.per_class.train=1"]
-    r = run(tmp, "pipelines/penn_action_3d.yaml", *tiny(tmp, "stages.stage3_action.width=8", *lift), work="lifted")
+    r = run_pipeline(tmp, "pipelines/penn_action_3d.yaml", *tiny(tmp, "stages.stage3_action.width=8", *lift), work="lifted")
     assert "stage2_lift: trains on its own data section (mocap)" in r.stdout
     rep = json.loads((tmp / "lifted" / "report.json").read_text())
     assert "stage2_lift" not in rep  # no 3D ground truth to measure the lifter against
@@ -92,16 +81,16 @@ def test_penn_action_lifted_to_3d(folders):
 
 
 def test_bad_test_folder_is_a_one_line_error(folders, tmp_path):
-    r = run(folders, "pipelines/penn_action.yaml", *tiny(folders), f"data.test_dir={tmp_path}", check=False)
+    r = run_pipeline(folders, "pipelines/penn_action.yaml", *tiny(folders), f"data.test_dir={tmp_path}", check=False)
     assert r.returncode == 2 and "no .mat files found" in r.stderr
 
 
 @pytest.mark.skipif(not shared("ntu").is_dir(), reason="needs ../shared/data/ntu")
 def test_ntu_smoke(tmp_path):
-    r = run(tmp_path, "pipelines/ntu.yaml", f"data.test_dir={shared('ntu')}", "stages.stage3_action.epochs=3",
+    r = run_pipeline(tmp_path, "pipelines/ntu.yaml", f"data.test_dir={shared('ntu')}", "stages.stage3_action.epochs=3",
             "stages.stage3_action.width=8")
     rep = json.loads((tmp_path / "out" / "report.json").read_text())["stage3_action"]
     assert len(rep["labels"]) == 60 and rep["labels"][0] == "drink water" and rep["n_clips"] == 1
     assert "stage3_action: no checkpoint" in r.stdout
-    r = run(tmp_path, "pipelines/ntu.yaml", "seed=0", check=False, work="no_test")
+    r = run_pipeline(tmp_path, "pipelines/ntu.yaml", "seed=0", check=False, work="no_test")
     assert r.returncode == 2 and "data.test_dir" in r.stderr

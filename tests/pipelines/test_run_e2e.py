@@ -1,15 +1,13 @@
 """The main command end to end, as a new user runs it, with tiny sizes: report keys and values, the cache,
 swapping a stage with one --set, and --input on a real video."""
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import yaml
 
-from common.paths import REPO_ROOT, shared
+from common.paths import shared
+from pipeline_run import run_pipeline
 
 TINY = ["data.frames=16", "data.image_size=128", "data.subjects.train=2", "data.subjects.val=1",
         "data.subjects.test=1", "data.per_class.train=2", "data.per_class.val=1", "data.per_class.test=1",
@@ -19,12 +17,7 @@ TINY = ["data.frames=16", "data.image_size=128", "data.subjects.train=2", "data.
 
 
 def run(tmp_path, *extra, work="out"):
-    env = {**os.environ, "HAR_CACHE_DIR": str(tmp_path / "cache")}
-    cmd = [sys.executable, "pipelines/run.py", "pipelines/rgb_to_action.yaml", "--work-dir", str(tmp_path / work),
-           "--set", *TINY, *extra]
-    r = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return r
+    return run_pipeline(tmp_path, "pipelines/rgb_to_action.yaml", *TINY, *extra, work=work)
 
 
 @pytest.fixture(scope="module")
