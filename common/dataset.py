@@ -41,6 +41,10 @@ class Sample:
     scores: Optional[np.ndarray] = None
     #: the file the sample was read from, where a dataset reports per file (e.g. a BVH file's name)
     source: Optional[str] = None
+    #: annotated person boxes (T, 4) ``x, y, w, h`` px: a top-down detector crops these ("given boxes")
+    boxes: Optional[np.ndarray] = None
+    #: MPII head segment lengths (T,) px (0.6 x the head box diagonal) where head boxes are annotated (PCKh)
+    head_sizes: Optional[np.ndarray] = None
 
     @property
     def n_frames(self) -> int:

@@ -9,17 +9,24 @@ Each raises :class:`InputError` naming the file and the field for a missing or c
   -> :func:`read_h36m_npz`, :func:`read_h36m_detections`, :func:`read_h36m_coco_json`        (``h36m17``)
 * COCO keypoints ``.json`` (also COCO-WholeBody's body part)   -> :func:`read_coco_keypoints` (``coco17``)
 * MPII ``.json`` (the mmpose list of {image, joints, ...})     -> :func:`read_mpii_json`      (``mpii16``)
+
+Imported 2D key-points (detector output, not ground truth), for the ``precomputed`` stage-1 detector:
+
+* COCO keypoint *result* ``.json`` (a list of detections)      -> :func:`read_coco_results`   (``coco17``)
+* OpenPose ``--write_json`` folder (BODY_25 or COCO-18)        -> :func:`read_openpose_folder` (``coco17``)
 """
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
 from .errors import InputError
+from .skeleton import COCO17
 
 COCO_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
               "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
@@ -293,3 +300,90 @@ def read_mpii_json(path) -> List[Dict[str, Any]]:
                 p["head_box"] = _array(np.ravel(a[key]), path, where + key, (4,))
         people.append(p)
     return people
+
+
+# ------------------------------------------------------------------------------------ imported 2D key-points
+def read_coco_results(path) -> Dict[int, List[Tuple[np.ndarray, np.ndarray]]]:
+    """A COCO keypoint result file: a JSON list of ``{image_id, category_id, keypoints, score}`` detections.
+
+    Returns image_id -> the people detected in that image, in file order, each ``(kps, scores)``: ``kps``
+    (17, 2) px in ``coco17`` order and ``scores`` (17,), the third keypoint value (a confidence in result
+    files) clipped to [0, 1]. Entries whose ``category_id`` is not 1 (person) are skipped; a missing
+    ``category_id`` counts as 1.
+    """
+    path, d = _load_json(path, "COCO keypoint results")
+    if isinstance(d, dict) and "annotations" in d:
+        raise InputError(f"{path}: has 'annotations': that is a ground-truth annotation file, not a result file "
+                         f"(a JSON list of {{image_id, category_id, keypoints, score}})")
+    if not isinstance(d, list):
+        raise InputError(f"{path}: expected a JSON list of COCO keypoint results, got {type(d).__name__}")
+    out: Dict[int, List[Tuple[np.ndarray, np.ndarray]]] = {}
+    for i, r in enumerate(d):
+        where = f"[{i}]."
+        if not isinstance(r, dict):
+            raise InputError(f"{path}: entry [{i}]: expected an object, got {type(r).__name__}")
+        if r.get("category_id", 1) != 1:
+            continue
+        image_id = _get(r, "image_id", path, where)
+        if isinstance(image_id, bool) or not isinstance(image_id, (int, float)) or not float(image_id).is_integer():
+            raise InputError(f"{path}: field {where + 'image_id'!r}: expected an integer, got {image_id!r}")
+        kp = _array(_get(r, "keypoints", path, where), path, where + "keypoints", (51,)).reshape(17, 3)
+        if not np.all(np.isfinite(kp)):
+            raise InputError(f"{path}: field {where + 'keypoints'!r}: contains NaN or infinite values")
+        out.setdefault(int(image_id), []).append((kp[:, :2].copy(), np.clip(kp[:, 2], 0.0, 1.0)))
+    return out
+
+
+#: OpenPose body models by key-point count: names in output order (``l_``/``r_`` as in ``common.skeleton``)
+OPENPOSE_NAMES = {
+    25: ("nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "mid_hip",
+         "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear",
+         "l_big_toe", "l_small_toe", "l_heel", "r_big_toe", "r_small_toe", "r_heel"),  # BODY_25
+    18: ("nose", "neck", "r_shoulder", "r_elbow", "r_wrist", "l_shoulder", "l_elbow", "l_wrist", "r_hip",
+         "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "r_eye", "l_eye", "r_ear", "l_ear"),  # COCO-18
+}
+#: per key-point count, the OpenPose index of each ``coco17`` joint
+OPENPOSE_TO_COCO17 = {k: np.array([names.index(n) for n in COCO17.names]) for k, names in OPENPOSE_NAMES.items()}
+
+
+def _natural_key(name: str):
+    return [int(s) if s.isdigit() else s for s in re.split(r"(\d+)", name)]
+
+
+def read_openpose_folder(folder) -> List[List[np.ndarray]]:
+    """OpenPose ``--write_json`` output: one ``*.json`` per frame (``{"people": [{"pose_keypoints_2d": [x, y,
+    c] * K}, ...]}``), frames in natural file-name order.
+
+    Returns per frame the list of people, each (17, 3) ``x, y, score`` in ``coco17`` order, converted from
+    BODY_25 (K = 25) or COCO-18 (K = 18); scores are clipped to [0, 1], so undetected joints (written as 0, 0,
+    0) score 0. People with an empty ``pose_keypoints_2d`` (body detection off) are left out.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError(f"{folder}: OpenPose JSON folder not found")
+    files = sorted((p for p in folder.iterdir() if p.suffix.lower() == ".json" and p.is_file()),
+                   key=lambda p: _natural_key(p.name))
+    if not files:
+        raise InputError(f"{folder}: no .json files found (OpenPose --write_json output)")
+    frames = []
+    for f in files:
+        f, d = _load_json(f, "OpenPose")
+        people = _get(d, "people", f)
+        if not isinstance(people, list):
+            raise InputError(f"{f}: field 'people': expected a list, got {type(people).__name__}")
+        frame = []
+        for j, p in enumerate(people):
+            field = f"people[{j}].pose_keypoints_2d"
+            kp = _array(_get(p, "pose_keypoints_2d", f, f"people[{j}]."), f, field, (None,))
+            if kp.size == 0:
+                continue
+            if kp.size % 3 or kp.size // 3 not in OPENPOSE_TO_COCO17:
+                raise InputError(f"{f}: field {field!r}: {kp.size} values; expected 3 x 25 (BODY_25) or "
+                                 f"3 x 18 (COCO-18)")
+            if not np.all(np.isfinite(kp)):
+                raise InputError(f"{f}: field {field!r}: contains NaN or infinite values")
+            kp = kp.reshape(-1, 3)[OPENPOSE_TO_COCO17[kp.size // 3]]
+            kp[:, 2] = np.clip(kp[:, 2], 0.0, 1.0)
+            frame.append(kp)
+        frames.append(frame)
+    return frames

@@ -367,3 +367,18 @@ def flip(kps, layout: Union[str, Layout], width: Optional[float] = None) -> np.n
     out = kps[..., lay.flip_permutation, :].copy()
     out[..., 0] = -out[..., 0] if width is None else width - out[..., 0]
     return out
+
+
+def shared_joints(layout: Union[str, Layout]) -> Tuple[List[int], List[int]]:
+    """The joints ``layout`` shares with ``h36m17``: ``(h36m17 indices, layout indices)`` of the h36m17 joints
+    its conversion copies from a joint of the same name (limbs, and pelvis / thorax where the layout has them).
+
+    Comparing a detector's h36m17 output with annotations of another layout on these joints only leaves out
+    the joints one layout has to construct (a head top from the face, say), which would measure the rule.
+    """
+    src = _as_layout(layout)
+    if src.name == H36M17.name:
+        return list(range(H36M17.n_joints)), list(range(H36M17.n_joints))
+    rules = _rules(_TO_H36M, src)
+    pairs = [(H36M17[n], src[n]) for n in H36M17.names if rules.get(n) == ({n: 1.0},)]
+    return [h for h, _ in pairs], [s for _, s in pairs]

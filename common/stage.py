@@ -62,6 +62,11 @@ class Stage:
 class Detector2D(Stage):
     kind = "detector2d"
 
+    def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
+        super().__init__(cfg, device, seed)
+        #: what the last ``predict`` did beyond its key-points (e.g. which person it followed), for the report
+        self.last_info: Dict[str, Any] = {}
+
     def predict(self, frames: np.ndarray, fps: float = 25.0, sample: Optional[Sample] = None) -> Pose2DSeq:
         raise NotImplementedError  # abstract
 

@@ -119,9 +119,44 @@ def _ntu() -> Tuple[dict, Callable[[dict], Dataset]]:
     return NTU_DEFAULTS, build
 
 
+#: ``data.dataset: annotated`` (2D detector evaluation): evaluated when none of coco_json / mpii_json /
+#: test_dir is given; ``image_dir`` null = the images sit beside their json
+ANNOTATED_DEFAULTS = {"default_sets": {"coco_json": "../shared/data/images/coco/test_coco.json",
+                                       "mpii_json": "../shared/data/images/mpii/test_mpii.json",
+                                       "test_dir": "../shared/data/ntu"}}
+
+
+def _annotated() -> Tuple[dict, Callable[[dict], Dataset]]:
+    """Real annotated people for stage 1 alone (``common.annotated``): COCO-format ``data.coco_json`` and/or
+    MPII-format ``data.mpii_json`` with their images in ``data.image_dir`` (each person cropped by its box),
+    and Kinect-annotated videos under ``data.test_dir`` (NTU ``.skeleton`` + ``_rgb.avi``). Nothing to train
+    on: a trainable detector names its training data in its own ``train_data`` section."""
+    from common.annotated import coco_people, kinect_clips, mpii_people
+    from common.paths import repo_path
+
+    def build(cfg: dict) -> Dataset:
+        _no_eval_keys(cfg, "annotated", allowed=("coco_json", "mpii_json", "image_dir", "test_dir"))
+        keys = ("coco_json", "mpii_json", "test_dir")
+        sets = {k: cfg.get(k) for k in keys} if any(cfg.get(k) for k in keys) else dict(cfg["default_sets"] or {})
+        image_dir = repo_path(cfg["image_dir"]) if cfg.get("image_dir") else None
+        test = []
+        if sets.get("coco_json"):
+            test += coco_people(repo_path(sets["coco_json"]), image_dir)
+        if sets.get("mpii_json"):
+            test += mpii_people(repo_path(sets["mpii_json"]), image_dir)
+        if sets.get("test_dir"):
+            test += kinect_clips(repo_path(sets["test_dir"]))
+        if not test:
+            raise InputError("data: nothing to evaluate; give data.coco_json, data.mpii_json or data.test_dir")
+        return Dataset("annotated", [], [], [], test)
+
+    return ANNOTATED_DEFAULTS, build
+
+
 #: dataset name -> () -> (defaults, builder)
 DATASETS: Dict[str, Callable[[], Tuple[dict, Callable[[dict], Dataset]]]] = {
-    "synthetic": _synthetic, "mocap": _mocap, "penn_action": _penn_action, "ntu": _ntu}
+    "synthetic": _synthetic, "mocap": _mocap, "penn_action": _penn_action, "ntu": _ntu,
+    "annotated": _annotated}
 
 
 def _entry(name):

@@ -1,2 +1,2 @@
 """Stage 1: 2D pose detectors (frames -> 2D key-points in the h36m17 layout), registered as ``detector2d``."""
-from . import mmpose_topdown, oracle  # noqa: F401
+from . import mediapipe_pose, mmpose_topdown, oracle, precomputed  # noqa: F401

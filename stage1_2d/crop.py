@@ -41,6 +41,13 @@ def box_from_keypoints(keypoints: np.ndarray, padding: float = 1.25, aspect: flo
     return center, fix_aspect(scale, aspect)
 
 
+def box_from_xywh(box, padding: float = 1.25, aspect: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
+    """The (center, scale) of an ``x, y, w, h`` box (COCO's convention), grown by ``padding`` and fixed to
+    ``aspect``, as mmpose's top-down pipeline crops an annotated person."""
+    x, y, w, h = (float(v) for v in box)
+    return np.array([x + w / 2 - 0.5, y + h / 2 - 0.5]), fix_aspect((w * padding, h * padding), aspect)
+
+
 def whole_frame_box(image_size, aspect: float = 1.0) -> Tuple[np.ndarray, np.ndarray]:
     """The (center, scale) of the whole image (w, h), fixed to ``aspect`` (grown, never cut)."""
     w, h = (float(v) for v in image_size)

@@ -56,12 +56,15 @@ from common.handoff import Pose2DSeq
 from common.metrics import pck, torso_size
 from common.paths import REPO_ROOT
 from common.registry import register
-from common.skeleton import H36M17
+from common.skeleton import H36M17, get_layout, to_h36m17
 from common.stage import Detector2D, check_frames
 
 from . import crop as C
 
 BOX_MODES = ("whole_frame", "track")
+#: ``layout: auto`` for a checkpoint that does not name its layout: by the head's number of key-points
+#: (mmpose's model zoo: 17 COCO, 16 MPII; Halpe-26 and COCO-WholeBody-133 begin with the 17 COCO points)
+LAYOUT_BY_OUTPUTS = {17: "coco17", 16: "mpii16", 26: "coco17", 133: "coco17"}
 #: ``box: track`` trusts the previous frame's key-points when their mean score reaches this, using only the
 #: joints scoring at least TRACK_JOINT_SCORE, of which it needs TRACK_MIN_JOINTS
 TRACK_MIN_SCORE, TRACK_JOINT_SCORE, TRACK_MIN_JOINTS = 0.3, 0.2, 6
@@ -117,6 +120,22 @@ def load_config(path):
             raise InputError(f"{p}: no '{key}' entry (expected model = dict(type='TopdownPoseEstimator', ...) "
                              "and codec = dict(...))")
     return cfg
+
+
+def strip_pretrained(node) -> None:
+    """Remove every ``init_cfg`` of type ``Pretrained`` from a model config in place (mmpose's shipped configs
+    initialise backbones from URLs; offline, a model without a checkpoint starts from its own init)."""
+    if isinstance(node, dict):
+        init = node.get("init_cfg")
+        if isinstance(init, dict) and init.get("type") == "Pretrained":
+            del node["init_cfg"]
+        elif isinstance(init, list):
+            node["init_cfg"] = [c for c in init if not (isinstance(c, dict) and c.get("type") == "Pretrained")]
+        for v in list(node.values()):
+            strip_pretrained(v)
+    elif isinstance(node, (list, tuple)):
+        for v in node:
+            strip_pretrained(v)
 
 
 # ---------------------------------------------------------------------------------------------- flip test
@@ -189,7 +208,9 @@ class MMPoseTopdown(Detector2D):
         "supervise_occluded": True,
         "val_frames": 384,         # validation frames scored after each epoch (whole sequences, spread out)
         "flip_test": True,
-        "box": "track",            # whole_frame | track (the previous frame's key-points, else the whole frame)
+        "box": "track",            # whole_frame | track (the previous frame's key-points, else the whole frame);
+                                   # a sample's annotated boxes (evaluation) are used whenever it has them
+        "layout": "auto",          # the model's key-points: auto (module docstring), h36m17, coco17, mpii16
         "box_padding": 1.25,
         "batch_infer": 16,         # crops per forward pass with whole-frame boxes
     }
@@ -207,13 +228,15 @@ class MMPoseTopdown(Detector2D):
         self.codec = CODECS.build(self.mm_cfg.codec)
         self.input_size = tuple(int(v) for v in self.mm_cfg.get("input_size", self.codec.input_size))
         self.aspect = self.input_size[0] / self.input_size[1]
-        self.flip_indices = [int(i) for i in H36M17.flip_permutation]
         pre = dict(self.mm_cfg.model.get("data_preprocessor") or {})
         # mmpose hands BGR images to its preprocessor, which swaps the channels when bgr_to_rgb/rgb_to_bgr is set
         self._net_rgb = bool(pre.get("bgr_to_rgb") or pre.get("rgb_to_bgr"))
         self._mean = torch.tensor(pre.get("mean", [0.0] * 3), dtype=torch.float32).view(1, -1, 1, 1)
         self._std = torch.tensor(pre.get("std", [1.0] * 3), dtype=torch.float32).view(1, -1, 1, 1)
         torch.manual_seed(self.seed)
+        self._ckpt_meta: Optional[dict] = None
+        if not self.cfg["checkpoint"]:  # nothing may download: pretrained initialisations are dropped
+            strip_pretrained(self.mm_cfg.model)
         self.model = MODELS.build(self.mm_cfg.model)
         if self.cfg["checkpoint"]:
             self._load_checkpoint(self.cfg["checkpoint"])
@@ -224,10 +247,34 @@ class MMPoseTopdown(Detector2D):
         with torch.no_grad():  # one pass on a blank crop: one output per h36m17 joint?
             out = self.net(torch.zeros(1, 3, self.input_size[1], self.input_size[0], device=self.device))
         first = out[0] if isinstance(out, (tuple, list)) else out
-        if first.shape[1] != H36M17.n_joints:
-            raise InputError(f"{self.cfg['config']}: the head outputs {first.shape[1]} key-points, the h36m17 "
-                             f"layout needs {H36M17.n_joints}")
+        self.layout, self.flip_indices = self._output_layout(int(first.shape[1]))
         self._x_bins = first.shape[-1]
+
+    def _output_layout(self, k: int) -> Tuple[Any, List[int]]:
+        """The layout of the model's first key-points and the flip permutation of all ``k`` of them.
+
+        ``layout: auto``: trained here -> h36m17; a checkpoint whose meta names a ``layout`` (this project's)
+        -> that; otherwise by ``k`` (:data:`LAYOUT_BY_OUTPUTS`). The flip permutation is the checkpoint's
+        ``dataset_meta.flip_indices`` when it has them, else the layout's own (then ``k`` must equal its size).
+        """
+        name = self.cfg["layout"]
+        meta = self._ckpt_meta or {}
+        if name == "auto":
+            name = (H36M17.name if not self.cfg["checkpoint"] else meta.get("layout") or LAYOUT_BY_OUTPUTS.get(k))
+            if name is None:
+                raise InputError(f"{self.cfg['config']}: a head with {k} key-points; set layout: (one of "
+                                 f"{', '.join(sorted(set(LAYOUT_BY_OUTPUTS.values()) | {H36M17.name}))})")
+        layout = get_layout(name)
+        if k < layout.n_joints or (not self.cfg["checkpoint"] and k != layout.n_joints):
+            raise InputError(f"{self.cfg['config']}: the head outputs {k} key-points, layout {name} needs "
+                             f"{layout.n_joints}")
+        flip = (meta.get("dataset_meta") or {}).get("flip_indices")
+        if flip is None or len(flip) != k:
+            if k != layout.n_joints and self.cfg["flip_test"]:
+                raise InputError(f"{self.cfg['config']}: no flip indices for its {k} key-points in the "
+                                 "checkpoint; set flip_test: false")
+            flip = list(layout.flip_permutation) + list(range(layout.n_joints, k))
+        return layout, [int(i) for i in flip]
 
     # ------------------------------------------------------------------ encode / model / decode
     def normalise(self, crops: np.ndarray) -> torch.Tensor:
@@ -276,7 +323,9 @@ class MMPoseTopdown(Detector2D):
         self.model.eval()
         uv, scores = self.decode(self.forward(self.normalise(crops), bool(self.cfg["flip_test"])))
         kps = np.stack([C.apply_affine(p, C.invert_affine(m)) for p, m in zip(uv, mats)])
-        return kps.astype(np.float32), np.clip(np.nan_to_num(scores), 0.0, 1.0).astype(np.float32)
+        n = self.layout.n_joints
+        kps, scores = to_h36m17(kps[:, :n], self.layout, np.clip(np.nan_to_num(scores[:, :n]), 0.0, 1.0))
+        return kps.astype(np.float32), scores.astype(np.float32)
 
     def track_box(self, kps: np.ndarray, scores: np.ndarray, image_size) -> Optional[Tuple[np.ndarray, np.ndarray]]:
         """The box around one frame's confident key-points, or None when they are not to be trusted."""
@@ -294,7 +343,17 @@ class MMPoseTopdown(Detector2D):
         whole = C.whole_frame_box((W, H), self.aspect)
         kps = np.zeros((T, H36M17.n_joints, 2), np.float32)
         scores = np.zeros((T, H36M17.n_joints), np.float32)
-        if self.cfg["box"] == "whole_frame":
+        boxes = None if sample is None else sample.boxes
+        if boxes is not None:  # given boxes: each annotated person cropped by its box, as top-down protocols do
+            boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+            if len(boxes) != T:
+                raise InputError(f"sample {sample.name}: {len(boxes)} boxes for {T} frames")
+            bs = int(self.cfg["batch_infer"])
+            for i in range(0, T, bs):
+                cs = [C.box_from_xywh(b, self.cfg["box_padding"], self.aspect) for b in boxes[i:i + bs]]
+                kps[i:i + bs], scores[i:i + bs] = self.infer_crops(frames[i:i + bs], *zip(*cs))
+            self.last_info = {"boxes": "given"}
+        elif self.cfg["box"] == "whole_frame":
             bs = int(self.cfg["batch_infer"])
             for i in range(0, T, bs):
                 n = min(bs, T - i)
@@ -304,6 +363,8 @@ class MMPoseTopdown(Detector2D):
             for t in range(T):
                 kps[t:t + 1], scores[t:t + 1] = self.infer_crops(frames[t:t + 1], [box[0]], [box[1]])
                 box = self.track_box(kps[t], scores[t], (W, H)) or whole
+        if boxes is None:
+            self.last_info = {"boxes": self.cfg["box"]}
         return Pose2DSeq(kps[None], scores[None], (W, H), fps, H36M17.name)
 
     # ------------------------------------------------------------------ training
@@ -435,8 +496,8 @@ class MMPoseTopdown(Detector2D):
     def state(self) -> Dict[str, Any]:
         """An mmengine-style checkpoint ``{'meta': {...}, 'state_dict': ...}`` (only plain types in ``meta``)."""
         meta = {"stage": f"{self.kind}/{self.registered_name}", "config": str(self.cfg["config"]),
-                "input_size": list(self.input_size), "layout": H36M17.name, "options": dict(self.cfg),
-                "dataset_meta": {"num_keypoints": H36M17.n_joints, "keypoint_names": list(H36M17.names),
+                "input_size": list(self.input_size), "layout": self.layout.name, "options": dict(self.cfg),
+                "dataset_meta": {"num_keypoints": self.layout.n_joints, "keypoint_names": list(self.layout.names),
                                  "flip_indices": list(self.flip_indices)}}
         return {"meta": meta, "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
 
@@ -464,9 +525,11 @@ class MMPoseTopdown(Detector2D):
             raise InputError(f"checkpoint: file {p} not found")
         try:
             try:
-                load_checkpoint(self.model, str(p), map_location="cpu", strict=True, logger="silent")
+                ckpt = load_checkpoint(self.model, str(p), map_location="cpu", strict=True, logger="silent")
             except pickle.UnpicklingError:
-                self.load_state(torch.load(p, map_location="cpu", weights_only=False))
+                ckpt = torch.load(p, map_location="cpu", weights_only=False)
+                self.load_state(ckpt)
         except (RuntimeError, KeyError, EOFError, OSError, pickle.UnpicklingError) as e:
             raise InputError(f"checkpoint {p}: cannot be loaded into {self.cfg['config']} "
                              f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
+        self._ckpt_meta = ckpt.get("meta") if isinstance(ckpt, dict) and isinstance(ckpt.get("meta"), dict) else {}

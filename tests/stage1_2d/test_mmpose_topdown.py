@@ -231,8 +231,10 @@ def test_state_saved_with_torch_loads_through_checkpoint_option(tiny_config, tmp
     zoo = tmp_path / "zoo.pth"
     torch.save({"meta": {"dataset_meta": {"sigmas": np.ones(17)}},
                 "state_dict": {"module." + k: v for k, v in state["state_dict"].items()}}, zoo)
-    np.testing.assert_array_equal(MMPoseTopdown({"config": tiny_config, "box": "track", "checkpoint": str(zoo)})
-                                  .predict(frames).keypoints, a.keypoints)
+    zoo_auto = MMPoseTopdown({"config": tiny_config, "box": "track", "checkpoint": str(zoo)})
+    assert zoo_auto.layout.name == "coco17"  # a checkpoint that names no layout: 17 outputs are COCO's
+    np.testing.assert_array_equal(MMPoseTopdown({"config": tiny_config, "box": "track", "checkpoint": str(zoo),
+                                                 "layout": "h36m17"}).predict(frames).keypoints, a.keypoints)
 
 
 # ---------------------------------------------------------------- training
@@ -262,3 +264,59 @@ def test_training_lowers_loss_and_beats_the_mean_pose(tiny_config):
     det.cfg["box"] = "track"  # boxes from the previous frame's joints work as well
     pred = np.concatenate([det.predict(s.frames()).keypoints[0] for s in data.val])
     assert pck(pred, gt, ref_size=torso_size(gt)) > baseline + 0.2
+
+
+# ---------------------------------------------------------------- any mmpose config + checkpoint
+def test_zoo_checkpoint_keypoints_are_converted_from_coco17(tiny_config, tmp_path):
+    """A checkpoint that names no layout is read as COCO's 17 key-points and converted by the tested rule."""
+    from common.skeleton import to_h36m17
+
+    model = MMPoseTopdown({"config": tiny_config, "box": "whole_frame", "flip_test": False})
+    zoo = tmp_path / "coco.pth"
+    torch.save({"meta": {"dataset_meta": {"dataset_name": "coco"}}, "state_dict": model.state()["state_dict"]}, zoo)
+    coco = MMPoseTopdown({"config": tiny_config, "box": "whole_frame", "flip_test": False, "checkpoint": str(zoo)})
+    assert coco.layout.name == "coco17"
+    frames = np.random.default_rng(0).integers(0, 255, (2, 80, 60, 3), dtype=np.uint8)
+    raw = model.predict(frames)  # the same weights read as h36m17: the identity conversion
+    got = coco.predict(frames)
+    want, want_s = to_h36m17(raw.keypoints[0], "coco17", raw.scores[0])
+    np.testing.assert_allclose(got.keypoints[0], want, atol=1e-4)
+    np.testing.assert_allclose(got.scores[0], want_s, atol=1e-6)
+    with pytest.raises(InputError, match="needs 25"):
+        MMPoseTopdown({"config": tiny_config, "checkpoint": str(zoo), "layout": "ntu25"})
+
+
+def test_given_boxes_are_cropped(tiny_config, monkeypatch):
+    """A sample's annotated boxes (x, y, w, h) decide the crops, grown by box_padding, whatever the box mode."""
+    model = MMPoseTopdown({"config": tiny_config, "box": "track", "box_padding": 1.0})
+    seen = []
+    real = model.infer_crops
+    monkeypatch.setattr(model, "infer_crops", lambda f, c, s: seen.append((c, s)) or real(f, c, s))
+    frames = np.zeros((2, 100, 120, 3), np.uint8)
+    s = Sample("p", 0, 0, 1.0, np.zeros((2, 17, 2)), np.ones((2, 17), bool), None, None, (120, 100),
+               boxes=np.array([[10, 20, 40, 40], [50, 10, 20, 40]], float))
+    model.predict(frames, 1.0, s)
+    centers, scales = seen[0]
+    np.testing.assert_allclose(centers[0], [29.5, 39.5])
+    np.testing.assert_allclose(scales[1], [40, 40])  # 20 x 40 grown to the square input
+    assert model.last_info == {"boxes": "given"}
+
+
+def test_shipped_rtmpose_config_builds_offline(monkeypatch):
+    """mmpose's own RTMPose-t config (its backbone initialises from a URL) builds without any network access."""
+    import socket
+
+    import mmpose
+    from pathlib import Path
+
+    cfg = Path(mmpose.__file__).parent / ".mim/configs/body_2d_keypoint/rtmpose/coco/rtmpose-t_8xb256-420e_coco-256x192.py"
+    if not cfg.is_file():
+        pytest.skip(f"{cfg} is not in this mmpose install")
+
+    def no_network(*a, **k):
+        raise AssertionError("network access attempted")
+    monkeypatch.setattr(socket, "socket", no_network)
+    model = MMPoseTopdown({"config": str(cfg), "box": "whole_frame"})
+    assert model.input_size == (192, 256) and model.layout.name == "h36m17"
+    out = model.predict(np.zeros((1, 120, 160, 3), np.uint8))
+    assert out.keypoints.shape == (1, 1, 17, 2)

@@ -1,0 +1,137 @@
+"""Real images and videos with annotated 2D key-points, as :class:`~common.dataset.Sample` objects for
+evaluating a 2D detector (``pipelines/detect2d_eval.yaml``).
+
+Each annotated person is one sample of one frame in the annotation's own layout (``coco17``, ``mpii16``), with
+its annotated box in :attr:`~common.dataset.Sample.boxes` (the usual top-down protocol crops each person by
+it) and, for MPII files that give head boxes, :attr:`~common.dataset.Sample.head_sizes` for PCKh. A video with
+Kinect joints (an NTU ``.skeleton`` file beside its ``_rgb.avi``) is one sample of all its frames, without
+boxes: the detector finds and follows the person itself.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import cv2
+import numpy as np
+
+from .dataset import Sample
+from .errors import InputError
+from .paths import files_under
+from .readers import read_coco_keypoints, read_mpii_json, read_ntu_skeleton
+from .skeleton import NTU25
+
+#: MPII's ``scale`` is the person's height / 200 px
+MPII_SCALE_PX = 200.0
+#: MPII's head segment length: 0.6 x the head box diagonal (Andriluka et al. 2014)
+MPII_HEAD_FACTOR = 0.6
+VIDEO_SUFFIXES = (".avi", ".mp4", ".mov", ".mkv")
+
+
+def _image_loader(path: Path):
+    def load() -> np.ndarray:
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if img is None:
+            raise InputError(f"{path}: not a readable image")
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)[None]
+    return load
+
+
+def _image_path(image_dir: Path, name: str, json_path: Path) -> Path:
+    p = image_dir / name
+    if not p.is_file():
+        raise InputError(f"{json_path}: image {name} not found in {image_dir} (set data.image_dir to the folder "
+                         "holding the images)")
+    return p
+
+
+def _image_size(path: Path, known) -> tuple:
+    """(width, height) as the annotation file gives it, else read from the image."""
+    if known and known[0] > 0 and known[1] > 0:
+        return int(known[0]), int(known[1])
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if img is None:
+        raise InputError(f"{path}: not a readable image")
+    return img.shape[1], img.shape[0]
+
+
+def coco_people(json_path, image_dir: Optional[str] = None) -> List[Sample]:
+    """One sample per COCO person annotation with at least one labelled key-point (crowd regions left out)."""
+    json_path = Path(json_path)
+    folder = Path(image_dir) if image_dir else json_path.parent
+    out = []
+    for p in read_coco_keypoints(json_path):
+        if p["num_keypoints"] == 0 or p["iscrowd"] or p["bbox"][2] <= 1 or p["bbox"][3] <= 1:
+            continue
+        path = _image_path(folder, p["image"], json_path)
+        vis = p["visibility"] > 0
+        out.append(Sample(name=f"{Path(p['image']).stem}#{p['id']}", action=-1, subject=-1, fps=1.0,
+                          joints2d=p["keypoints"][None].astype(np.float32), visible=vis[None], joints3d=None,
+                          camera=None, image_size=_image_size(path, (p["width"], p["height"])), layout="coco17",
+                          load_frames=_image_loader(path), source="coco", boxes=p["bbox"][None].astype(np.float64)))
+    if not out:
+        raise InputError(f"{json_path}: no annotated person with key-points")
+    return out
+
+
+def mpii_people(json_path, image_dir: Optional[str] = None) -> List[Sample]:
+    """One sample per MPII person; the box is the square of side ``scale`` x 200 px about ``center``."""
+    json_path = Path(json_path)
+    folder = Path(image_dir) if image_dir else json_path.parent
+    out = []
+    for i, p in enumerate(read_mpii_json(json_path)):
+        path = _image_path(folder, p["image"], json_path)
+        side = p["scale"] * MPII_SCALE_PX
+        if side <= 1:
+            continue
+        box = np.array([p["center"][0] - side / 2, p["center"][1] - side / 2, side, side])
+        head = None
+        if "head_box" in p:
+            x1, y1, x2, y2 = p["head_box"]
+            head = np.array([MPII_HEAD_FACTOR * np.hypot(x2 - x1, y2 - y1)])
+        out.append(Sample(name=f"{Path(p['image']).stem}#{i}", action=-1, subject=-1, fps=1.0,
+                          joints2d=p["joints"][None].astype(np.float32), visible=(p["visibility"] > 0)[None],
+                          joints3d=None, camera=None, image_size=_image_size(path, None), layout="mpii16",
+                          load_frames=_image_loader(path), source="mpii", boxes=box[None], head_sizes=head))
+    if not out:
+        raise InputError(f"{json_path}: no annotated person")
+    return out
+
+
+def kinect_clip(skeleton_path, video_path) -> Sample:
+    """The body tracked longest in an NTU ``.skeleton`` file against its colour video.
+
+    Kinect's colour stream is a mirror image (:func:`~common.readers.read_ntu_skeleton`): a detector reading
+    the video sees a mirrored person, whose left side is the tracked body's right. The reference is therefore
+    the colour-space joints with left and right exchanged, in the video's own pixels. Frames where the body is
+    absent, and untracked joints (trackingState 0), do not count.
+    """
+    from .video import read_video, video_info
+
+    d = read_ntu_skeleton(skeleton_path)
+    if len(d["body_ids"]) == 0:
+        raise InputError(f"{skeleton_path}: no tracked body")
+    b = int(np.argmax(d["present"].sum(1)))
+    info = video_info(video_path)
+    if info["n_frames"] != d["n_frames"]:
+        raise InputError(f"{video_path}: {info['n_frames']} frames, {skeleton_path} has {d['n_frames']}")
+    flip = NTU25.flip_permutation
+    joints = d["color"][b][:, flip].astype(np.float32)
+    visible = (d["tracking"][b][:, flip] > 0) & d["present"][b][:, None]
+    return Sample(name=Path(skeleton_path).stem, action=-1, subject=-1, fps=info["fps"], joints2d=joints,
+                  visible=visible, joints3d=None, camera=None, image_size=(info["width"], info["height"]),
+                  layout="ntu25", load_frames=lambda: read_video(video_path)[0], source="kinect")
+
+
+def kinect_clips(folder) -> List[Sample]:
+    """Every ``.skeleton`` file under ``folder`` that has a colour video beside it (``<stem>_rgb.avi``, or
+    ``<stem>`` with a video suffix)."""
+    out = []
+    for sk in files_under(folder, ".skeleton", "NTU skeleton"):
+        videos = [sk.with_name(sk.stem + tail + suf) for tail in ("_rgb", "") for suf in VIDEO_SUFFIXES]
+        video = next((v for v in videos if v.is_file()), None)
+        if video is not None:
+            out.append(kinect_clip(sk, video))
+    if not out:
+        raise InputError(f"{folder}: no .skeleton file with its colour video beside it (<name>_rgb.avi)")
+    return out

@@ -1,0 +1,259 @@
+"""``mediapipe``: MediaPipe Pose (BlazePose, Bazarevsky et al. 2020), the real pretrained in-the-wild detector.
+
+The 0.10.21 wheel ships the model files of its ``mp.solutions.pose`` API (a person detector and the "full"
+33-landmark model), so it runs offline; later releases download them (``ENVIRONMENT.md``). Its 33 landmarks
+become ``h36m17`` by the tested rule of :mod:`common.skeleton` (limbs as they are, pelvis / thorax / spine from
+hips and shoulders, neck and head top from the face), its per-landmark ``visibility`` becomes the score.
+
+Used as shipped, MediaPipe looks at a whole image and its detector picks one person; on the annotated COCO
+people of ``../shared/data/images`` that scores about 73 % PCK@0.2 (and far less on crowded scenes, where it
+finds somebody else). This stage uses it as a top-down detector instead:
+
+- **given boxes** (``Sample.boxes``: evaluation crops each annotated person by its box): an ensemble of square
+  crops around the box, grown by each of ``paddings``, with the image outside ``context`` x the box greyed or
+  not, each run also mirrored (``flip_test``; left and right swapped back) and each refined by ``refine``
+  landmark passes (a pass re-centres the model's region of interest on the previous pass's landmarks, which is
+  what MediaPipe's own tracking does between video frames). The candidates whose key-points fit the box
+  (IoU of their extent with the box x mean visibility, at least ``keep`` x the best) are fused by a per-joint
+  median.
+- **video** (``mode: video``, no boxes): the first frame, and any frame after the person is lost, is searched
+  for people (the whole frame and overlapping square windows across it); the largest and most central is
+  chosen (:mod:`stage1_2d.person`) and then followed - each frame is cropped around the previous frame's
+  key-points (grown by ``box_padding``) and fed to MediaPipe in its video mode, whose landmark tracking runs
+  inside that stable crop. Which person was followed is reported (``last_info``).
+- ``mode: image``: every frame on its own, with the same person search.
+"""
+from __future__ import annotations
+
+import os
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from common.errors import InputError
+from common.handoff import Pose2DSeq
+from common.registry import register
+from common.skeleton import H36M17, MEDIAPIPE33, to_h36m17
+from common.stage import Detector2D, check_frames
+
+from . import crop as C
+from .person import PersonTracker, box_iou, keypoint_box
+
+MODES = ("video", "image")
+#: a followed person is lost when the mean visibility of its landmarks drops below this
+LOST_VISIBILITY = 0.3
+
+
+def _mediapipe():
+    os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and errors only
+    try:
+        import mediapipe as mp
+    except ImportError as e:  # pragma: no cover - the set-up installs it
+        raise InputError(f"stages.stage1_2d.type=mediapipe needs mediapipe==0.10.21 ({e})") from None
+    if not hasattr(mp, "solutions"):  # pragma: no cover
+        raise InputError("mediapipe: this release has no bundled 'solutions.pose' models; install 0.10.21")
+    return mp
+
+
+def square_box(box_xyxy, padding: float) -> Tuple[np.ndarray, np.ndarray]:
+    """(center, scale) of the square around an ``x1, y1, x2, y2`` box, its longer side grown by ``padding``."""
+    x1, y1, x2, y2 = (float(v) for v in box_xyxy)
+    side = max(x2 - x1, y2 - y1, 8.0) * padding
+    return np.array([(x1 + x2) / 2, (y1 + y2) / 2]), np.array([side, side])
+
+
+def box_fit(lm: np.ndarray, box_xyxy) -> float:
+    """How well landmarks (33, 3: x, y, visibility) fit a person box: IoU of their extent x mean visibility."""
+    ext = keypoint_box(lm[:, :2])
+    return 0.0 if ext is None else box_iou(ext, box_xyxy) * float(lm[:, 2].mean())
+
+
+@register("detector2d", "mediapipe")
+class MediaPipePose(Detector2D):
+    """MediaPipe's bundled pose model as a top-down, tracking detector (module docstring)."""
+
+    trainable = False
+    defaults = {
+        "mode": "video",               # video: follow one person frame to frame; image: every frame on its own
+        "crop_size": 256,              # crops are resized to this square side before MediaPipe sees them
+        "box_padding": 1.5,            # video: the followed person's key-point box grown by this
+        "flip_test": False,            # also run the mirrored crops and average (doubles the cost)
+        "paddings": [1.25, 1.5, 2.0],  # given boxes: one crop per padding of the box ...
+        "context": [0.0, 1.2],         # ... and per context: 0 = the whole crop, k = grey outside k x the box
+        "refine": 2,                   # given boxes: landmark passes per crop
+        "keep": 0.6,                   # given boxes: fuse candidates fitting the box at least this x the best
+        "search_windows": True,        # person search: also overlapping square windows, not only the whole frame
+        "min_detection_confidence": 0.3,
+        "min_tracking_confidence": 0.3,
+    }
+
+    def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
+        super().__init__(cfg, device, seed)
+        c = self.cfg
+        if c["mode"] not in MODES:
+            raise InputError(f"detector2d mediapipe.mode: expected one of {', '.join(MODES)}, got {c['mode']!r}")
+        if int(c["crop_size"]) < 64 or int(c["refine"]) < 1:
+            raise InputError("detector2d mediapipe: crop_size must be >= 64 and refine >= 1")
+        if not c["paddings"] or min(float(p) for p in c["paddings"]) < 1.0:
+            raise InputError(f"detector2d mediapipe.paddings: expected a non-empty list of values >= 1, "
+                             f"got {c['paddings']}")
+        self.mp = _mediapipe()
+        self.size = (int(c["crop_size"]),) * 2
+        self.flip33 = MEDIAPIPE33.flip_permutation
+        self._static = self._graph(static=True)
+        self._refiner = self._graph(static=False)
+
+    # ------------------------------------------------------------------ MediaPipe calls
+    def _graph(self, static: bool):
+        return self.mp.solutions.pose.Pose(
+            static_image_mode=static, model_complexity=1, smooth_landmarks=False, enable_segmentation=False,
+            min_detection_confidence=float(self.cfg["min_detection_confidence"]),
+            min_tracking_confidence=float(self.cfg["min_tracking_confidence"]))
+
+    @staticmethod
+    def _landmarks(graph, image: np.ndarray) -> Optional[np.ndarray]:
+        """(33, 3) ``x, y, visibility`` in pixels of ``image`` (pixel centres at integers), or None."""
+        res = graph.process(image)
+        if res.pose_landmarks is None:
+            return None
+        h, w = image.shape[:2]
+        lm = np.array([[p.x * w - 0.5, p.y * h - 0.5, p.visibility] for p in res.pose_landmarks.landmark])
+        lm[:, 2] = np.clip(np.nan_to_num(lm[:, 2]), 0.0, 1.0)
+        return lm
+
+    def _on_crop(self, graph, frame, center, scale, flip: bool = False, context_box=None,
+                 passes: int = 1) -> Optional[np.ndarray]:
+        """Landmarks of the crop (``center``, ``scale``) of ``frame``, in frame pixels; ``flip`` runs the
+        mirrored crop (and swaps left and right back); ``context_box`` greys the crop outside that box;
+        ``passes`` > 1 feeds the crop again so the model re-centres on its own landmarks."""
+        M = C.crop_matrix(center, scale, self.size, flip=flip)
+        fill = tuple(int(v) for v in frame.reshape(-1, 3).mean(0))
+        crop = C.warp(frame, M, self.size, border=0)
+        if context_box is not None:
+            corners = C.apply_affine(np.array(context_box, np.float64).reshape(2, 2), M)
+            lo, hi = np.floor(corners.min(0)).astype(int), np.ceil(corners.max(0)).astype(int) + 1
+            keep = crop[max(lo[1], 0):max(hi[1], 0), max(lo[0], 0):max(hi[0], 0)].copy()
+            crop[:] = fill
+            crop[max(lo[1], 0):max(hi[1], 0), max(lo[0], 0):max(hi[0], 0)] = keep
+        else:  # outside the frame: the frame's mean colour rather than black
+            inside = C.warp(np.full(frame.shape[:2], 255, np.uint8), M, self.size) > 127
+            crop[~inside] = fill
+        lm = None
+        for _ in range(passes):
+            lm = self._landmarks(graph, crop)
+            if lm is None:
+                return None
+        if flip:
+            lm = lm[self.flip33]
+        lm[:, :2] = C.apply_affine(lm[:, :2], C.invert_affine(M))
+        return lm
+
+    # ------------------------------------------------------------------ given boxes: the ensemble
+    def on_box(self, frame: np.ndarray, box_xywh) -> Optional[np.ndarray]:
+        """The fused (33, 3) landmarks of the person in ``box_xywh`` (module docstring), or None."""
+        x, y, w, h = (float(v) for v in box_xywh)
+        box = np.array([x, y, x + w, y + h])
+        cands = []
+        for pad in self.cfg["paddings"]:
+            center, scale = square_box(box, float(pad))
+            for ctx in self.cfg["context"]:
+                cbox = None
+                if float(ctx) > 0:
+                    half = np.array([w, h]) * float(ctx) / 2
+                    cbox = np.concatenate([box[:2] + box[2:] - 2 * half, box[:2] + box[2:] + 2 * half]) / 2
+                for flip in (False, True) if self.cfg["flip_test"] else (False,):
+                    self._refiner.reset()  # a fresh tracker per crop: its passes refine, nothing leaks between
+                    lm = self._on_crop(self._refiner, frame, center, scale, flip, cbox, int(self.cfg["refine"]))
+                    if lm is not None:
+                        cands.append(lm)
+        if not cands:
+            return None
+        fits = np.array([box_fit(c, box) for c in cands])
+        kept = np.stack([c for c, f in zip(cands, fits) if f >= float(self.cfg["keep"]) * fits.max()])
+        return np.median(kept, axis=0)
+
+    # ------------------------------------------------------------------ no boxes: search and follow
+    def search(self, frame: np.ndarray) -> List[np.ndarray]:
+        """Every person found in the whole frame and, with ``search_windows``, in overlapping square windows
+        across its longer side; near-duplicates (IoU > 0.5) merged, the more visible kept."""
+        H, W = frame.shape[:2]
+        views = [C.whole_frame_box((W, H))]
+        if self.cfg["search_windows"] and max(W, H) > 1.2 * min(W, H):
+            side, n = min(W, H), int(np.ceil(max(W, H) / min(W, H))) + 1
+            for pos in np.linspace(side / 2, max(W, H) - side / 2, n):
+                c = (pos - 0.5, (H - 1) / 2) if W >= H else ((W - 1) / 2, pos - 0.5)
+                views.append((np.array(c), np.array([side, side], float)))
+        found: List[np.ndarray] = []
+        for center, scale in views:
+            lm = self._on_crop(self._static, frame, center, scale)
+            if lm is None or lm[:, 2].mean() < LOST_VISIBILITY:
+                continue
+            b = keypoint_box(lm[:, :2])
+            dup = [i for i, f in enumerate(found) if box_iou(keypoint_box(f[:, :2]), b) > 0.5]
+            if not dup:
+                found.append(lm)
+            elif lm[:, 2].mean() > found[dup[0]][:, 2].mean():
+                found[dup[0]] = lm
+        return found
+
+    def _follow(self, frames: np.ndarray) -> Tuple[np.ndarray, dict]:
+        T, H, W = frames.shape[:3]
+        out = np.zeros((T, 33, 3))
+        tracker = PersonTracker((W, H))
+        video = self.cfg["mode"] == "video"
+        graphs, last = None, None
+        for t in range(T):
+            lm = None
+            if video and last is not None:  # follow: crop around the previous key-points
+                center, scale = square_box(keypoint_box(last[:, :2]), float(self.cfg["box_padding"]))
+                runs = [self._on_crop(g, frames[t], center, scale, flip=bool(i))
+                        for i, g in enumerate(graphs)]
+                runs = [r for r in runs if r is not None]
+                lm = np.mean(runs, axis=0) if runs else None
+                if lm is not None and lm[:, 2].mean() < LOST_VISIBILITY:
+                    lm = None
+                if lm is not None:
+                    tracker.step([keypoint_box(lm[:, :2])])
+            if lm is None:  # (re)acquire: search the frame, keep the same person if it is there
+                found = self.search(frames[t])
+                pick = tracker.step([keypoint_box(f[:, :2]) for f in found])
+                lm = found[pick] if pick >= 0 else None
+                if lm is not None:
+                    center, scale = square_box(keypoint_box(lm[:, :2]), float(self.cfg["box_padding"]))
+                    if video:  # fresh trackers for the new crop geometry
+                        graphs = graphs or [self._graph(static=False) for _ in range(1 + bool(self.cfg["flip_test"]))]
+                        for g in graphs:
+                            g.reset()
+                    runs = [self._on_crop(self._static, frames[t], center, scale, flip=f)
+                            for f in ((False, True) if self.cfg["flip_test"] else (False,))]
+                    runs = [r for r in runs if r is not None]
+                    lm = np.mean(runs, axis=0) if runs else lm
+            if lm is None:  # nobody: hold the last pose with zero scores
+                out[t] = last * [1, 1, 0] if last is not None else 0.0
+            else:
+                out[t] = lm
+                last = lm
+        for g in graphs or []:
+            g.close()
+        return out, tracker.info()
+
+    # ------------------------------------------------------------------ the stage
+    def predict(self, frames, fps: float = 25.0, sample=None) -> Pose2DSeq:
+        frames = check_frames(frames)
+        T, H, W = frames.shape[:3]
+        boxes = None if sample is None else sample.boxes
+        if boxes is not None:
+            boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+            if len(boxes) != T:
+                raise InputError(f"sample {sample.name}: {len(boxes)} boxes for {T} frames")
+            lm = np.zeros((T, 33, 3))
+            for t in range(T):
+                r = self.on_box(frames[t], boxes[t])
+                lm[t] = r if r is not None else 0.0
+            self.last_info = {"boxes": "given", "frames_without_person": int((lm[:, :, 2].max(1) == 0).sum())}
+        else:
+            lm, person = self._follow(frames)
+            self.last_info = {"boxes": self.cfg["mode"], "person": person}
+        kps, scores = to_h36m17(lm[..., :2], MEDIAPIPE33.name, lm[..., 2])
+        kps = np.nan_to_num(kps.astype(np.float32))
+        return Pose2DSeq(kps[None], np.clip(scores, 0, 1).astype(np.float32)[None], (W, H), fps, H36M17.name)

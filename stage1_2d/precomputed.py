@@ -1,0 +1,176 @@
+"""``precomputed`` 2D detector: key-points imported from files another tool wrote, instead of a model.
+
+Formats (option ``format``, ``auto`` picks by ``path``):
+
+- ``coco_results``: a COCO keypoint result ``.json`` (a list of ``{image_id, category_id, keypoints, score}``),
+  read by :func:`common.readers.read_coco_results`. Frame ``t`` is ``image_id = first_image_id + t``
+  (``first_image_id`` null: the smallest image_id of the file).
+- ``openpose``: an OpenPose ``--write_json`` folder (BODY_25 or COCO-18), read by
+  :func:`common.readers.read_openpose_folder`; frame ``t`` is the ``t``-th file in natural name order.
+- ``npz``: a :class:`~common.handoff.Pose2DSeq` saved with ``.save`` (any layout with an h36m17 conversion);
+  frame ``t`` is its frame ``t``.
+
+One person is followed, by the rule of :mod:`stage1_2d.person`: per frame every person with at least two
+joints scoring ``min_score`` or more is a candidate (its key-point box), and a
+:class:`~stage1_2d.person.PersonTracker` keeps the largest and most central one across frames. Frames
+without the person (absent from the file, no candidate, or past the file's end when it is shorter than
+the video) get key-points interpolated linearly in time between the nearest frames with the person (held
+before the first and after the last) and scores 0. The output is ``h36m17``, one person, the video's frame
+count and size.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import numpy as np
+
+from common.errors import InputError
+from common.handoff import Pose2DSeq
+from common.paths import repo_path
+from common.readers import read_coco_results, read_openpose_folder
+from common.registry import register
+from common.skeleton import get_layout, to_h36m17
+from common.stage import Detector2D, check_frames
+
+from .person import PersonTracker, keypoint_box
+
+FORMATS = ("auto", "coco_results", "openpose", "npz")
+#: a frame's candidates: a list of people, each ``(kps (J, 2), scores (J,))`` in the file's layout
+Frame = List[Tuple[np.ndarray, np.ndarray]]
+
+
+@register("detector2d", "precomputed")
+class Precomputed(Detector2D):
+    """Key-points read from ``path`` (a COCO result ``.json``, an OpenPose folder or a Pose2DSeq ``.npz``)."""
+
+    defaults = {"path": None, "format": "auto", "first_image_id": None, "min_score": 0.2}
+    trainable = False
+
+    def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
+        super().__init__(cfg, device, seed)
+        c = self.cfg
+        if c["format"] not in FORMATS:
+            raise InputError(f"stages.stage1_2d.format: unknown format {c['format']!r}; known: {', '.join(FORMATS)}")
+        if c["path"] is None or str(c["path"]).strip() == "":
+            raise InputError("stages.stage1_2d.path must name a file: a COCO keypoint result .json, an OpenPose "
+                             "--write_json folder or a Pose2DSeq .npz")
+        fid = c["first_image_id"]
+        if fid is not None and (isinstance(fid, bool) or not isinstance(fid, int)):
+            raise InputError(f"stages.stage1_2d.first_image_id: expected an integer or null, got {fid!r}")
+        ms = c["min_score"]
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0.0 <= ms <= 1.0:
+            raise InputError(f"stages.stage1_2d.min_score: expected a number in [0, 1], got {ms!r}")
+        self.path: Path = repo_path(c["path"])
+        self._loaded: Optional[tuple] = None  # (format, layout, frames, image size or None), on first use
+
+    # ------------------------------------------------------------------------------------------ loading
+    def _format(self) -> str:
+        p, fmt = self.path, self.cfg["format"]
+        if not p.exists():
+            raise InputError(f"{p}: precomputed key-points file not found (stages.stage1_2d.path)")
+        if fmt != "auto":
+            return fmt
+        if p.is_dir():
+            return "openpose"
+        if p.suffix.lower() == ".npz":
+            return "npz"
+        if p.suffix.lower() == ".json":
+            return "coco_results"
+        raise InputError(f"{p}: cannot tell the key-points format from the name (a folder, .json or .npz); "
+                         f"set stages.stage1_2d.format to one of {', '.join(FORMATS[1:])}")
+
+    def load(self) -> Tuple[str, str, List[Frame], Optional[Tuple[int, int]]]:
+        """The file, read once: ``(format, layout, candidates per file frame, image size or None)``."""
+        if self._loaded is None:
+            fmt = self._format()
+            size = None
+            if fmt == "coco_results":
+                layout, frames = "coco17", self._coco_frames()
+            elif fmt == "openpose":
+                layout = "coco17"
+                frames = [[(p[:, :2], p[:, 2]) for p in people] for people in read_openpose_folder(self.path)]
+            else:
+                seq = Pose2DSeq.load(self.path)
+                layout, size = seq.layout, seq.image_size
+                kps, sc = seq.keypoints.astype(np.float64), seq.scores.astype(np.float64)
+                frames = [[(kps[p, t], sc[p, t]) for p in range(kps.shape[0])] for t in range(kps.shape[1])]
+            self._loaded = (fmt, layout, frames, size)
+        return self._loaded
+
+    def _coco_frames(self) -> List[Frame]:
+        by_id = read_coco_results(self.path)
+        if not by_id:
+            raise InputError(f"{self.path}: no person (category_id 1) results in the file")
+        first = min(by_id) if self.cfg["first_image_id"] is None else self.cfg["first_image_id"]
+        if min(by_id) < first:
+            raise InputError(f"{self.path}: image_id {min(by_id)} comes before stages.stage1_2d.first_image_id "
+                             f"{first}")
+        frames: List[Frame] = [[] for _ in range(max(by_id) - first + 1)]
+        for image_id, people in by_id.items():
+            frames[image_id - first] = people
+        return frames
+
+    # ------------------------------------------------------------------------------------------ predict
+    def predict(self, frames, fps=25.0, sample=None) -> Pose2DSeq:
+        fmt, layout, cands, file_size = self.load()
+        n_file = len(cands)
+        if frames is None:
+            T = n_file
+            size = file_size or _extent(cands)
+        else:
+            frames = check_frames(frames)
+            T, size = frames.shape[0], (frames.shape[2], frames.shape[1])
+            if file_size is not None and tuple(file_size) != size:
+                raise InputError(f"{self.path}: key-points for a {file_size[0]}x{file_size[1]} image but the video "
+                                 f"is {size[0]}x{size[1]}")
+        if n_file > T:
+            raise InputError(f"{self.path}: {n_file} frames of key-points but the video has {T} frames")
+        if n_file < T:
+            warnings.warn(f"{self.path}: {n_file} frames of key-points for a {T}-frame video; the last "
+                          f"{T - n_file} count as frames without the person")
+
+        J = get_layout(layout).n_joints
+        kps, scores = np.zeros((T, J, 2)), np.zeros((T, J))
+        present = np.zeros(T, dtype=bool)
+        tracker = PersonTracker(size)
+        for t in range(T):
+            people = cands[t] if t < n_file else []
+            i = tracker.step([keypoint_box(k, s, self.cfg["min_score"]) for k, s in people])
+            if i >= 0:
+                kps[t], scores[t], present[t] = people[i][0], people[i][1], True
+        if not present.any():
+            raise InputError(f"{self.path}: no frame has a person with two or more joints scoring at least "
+                             f"min_score {self.cfg['min_score']}")
+        try:
+            kps, scores = to_h36m17(kps, layout, scores)
+        except InputError as e:
+            raise InputError(f"{self.path}: {e}") from None
+        kps = _fill_gaps(kps, present)
+        scores = np.where(present[:, None], np.clip(scores, 0.0, 1.0), 0.0)
+        self.last_info = {"source": str(self.path), "format": fmt, "person": tracker.info(),
+                          "frames_missing": int(T - present.sum())}
+        return Pose2DSeq(kps[None], scores[None], size, fps=fps, layout="h36m17")
+
+
+def _extent(cands: List[Frame]) -> Tuple[int, int]:
+    """(W, H): the largest x and y of the scored key-points (all, if none scores), rounded up; at least 1."""
+    pts = [k[s > 0] for people in cands for k, s in people]
+    pts = [p for p in pts if len(p)] or [k for people in cands for k, _ in people]
+    if not pts:
+        return 1, 1
+    hi = np.concatenate(pts).max(axis=0)
+    return max(1, math.ceil(hi[0])), max(1, math.ceil(hi[1]))
+
+
+def _fill_gaps(kps: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Key-points (T, J, 2) with the frames where ``present`` is False replaced by linear interpolation in time
+    between the nearest present frames (held constant before the first and after the last)."""
+    if present.all():
+        return kps
+    t, have = np.arange(len(kps)), np.flatnonzero(present)
+    flat = kps.reshape(len(kps), -1)
+    out = np.stack([np.interp(t, have, flat[have, c]) for c in range(flat.shape[1])], axis=1)
+    return out.reshape(kps.shape)
