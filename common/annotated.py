@@ -3,7 +3,8 @@ evaluating a 2D detector (``pipelines/detect2d_eval.yaml``).
 
 Each annotated person is one sample of one frame in the annotation's own layout (``coco17``, ``mpii16``), with
 its annotated box in :attr:`~common.dataset.Sample.boxes` (the usual top-down protocol crops each person by
-it) and, for MPII files that give head boxes, :attr:`~common.dataset.Sample.head_sizes` for PCKh. A video with
+it; unlabelled joints are NaN, so a person whose torso is not annotated is not scored) and, for MPII files
+that give head boxes, :attr:`~common.dataset.Sample.head_sizes` for PCKh. A video with
 Kinect joints (an NTU ``.skeleton`` file beside its ``_rgb.avi``) is one sample of all its frames, without
 boxes: the detector finds and follows the person itself.
 """
@@ -37,6 +38,13 @@ def _image_loader(path: Path):
     return load
 
 
+def _unlabelled_nan(joints: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+    """(1, J, 2) float32 joints with the unlabelled ones (COCO writes 0, 0; MPII -1, -1) set to NaN."""
+    out = np.asarray(joints, np.float32).copy()
+    out[~np.asarray(labelled, bool)] = np.nan
+    return out[None]
+
+
 def _image_path(image_dir: Path, name: str, json_path: Path) -> Path:
     p = image_dir / name
     if not p.is_file():
@@ -66,7 +74,7 @@ def coco_people(json_path, image_dir: Optional[str] = None) -> List[Sample]:
         path = _image_path(folder, p["image"], json_path)
         vis = p["visibility"] > 0
         out.append(Sample(name=f"{Path(p['image']).stem}#{p['id']}", action=-1, subject=-1, fps=1.0,
-                          joints2d=p["keypoints"][None].astype(np.float32), visible=vis[None], joints3d=None,
+                          joints2d=_unlabelled_nan(p["keypoints"], vis), visible=vis[None], joints3d=None,
                           camera=None, image_size=_image_size(path, (p["width"], p["height"])), layout="coco17",
                           load_frames=_image_loader(path), source="coco", boxes=p["bbox"][None].astype(np.float64)))
     if not out:
@@ -90,7 +98,8 @@ def mpii_people(json_path, image_dir: Optional[str] = None) -> List[Sample]:
             x1, y1, x2, y2 = p["head_box"]
             head = np.array([MPII_HEAD_FACTOR * np.hypot(x2 - x1, y2 - y1)])
         out.append(Sample(name=f"{Path(p['image']).stem}#{i}", action=-1, subject=-1, fps=1.0,
-                          joints2d=p["joints"][None].astype(np.float32), visible=(p["visibility"] > 0)[None],
+                          joints2d=_unlabelled_nan(p["joints"], p["visibility"] > 0),
+                          visible=(p["visibility"] > 0)[None],
                           joints3d=None, camera=None, image_size=_image_size(path, None), layout="mpii16",
                           load_frames=_image_loader(path), source="mpii", boxes=box[None], head_sizes=head))
     if not out:

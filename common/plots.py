@@ -19,7 +19,7 @@ from .errors import InputError
 from .skeleton import Layout, get_layout
 
 __all__ = ["plot_skeleton3d", "plot_confusion", "draw_skeleton2d", "write_overlay_video", "plot_curves",
-           "limb_sides"]
+           "limb_sides", "plot_detections"]
 
 #: matplotlib colours of left limbs, right limbs and the centre line (VideoPose3D-like: right red)
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red", "centre": "0.25"}
@@ -163,6 +163,35 @@ def plot_encoded_clip(img, path, title: str | None = None, axes=("rows", "column
             ax.set_title(f"channel {k}")
     if title:
         fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_detections(items: Sequence[dict], path, cols: int = 6, title: str | None = None) -> Path:
+    """A contact sheet of detected people: per item (``image`` (H, W, 3) uint8 RGB crop, ``pred`` (J, 2) and
+    ``layout`` of the prediction, ``gt`` (K, 2) annotated points (NaN = not annotated), ``label``) the predicted
+    skeleton drawn on the crop, the annotated points as white dots joined to their predicted joint by
+    ``pairs`` (list of (pred index, gt index)) lines, and the label underneath."""
+    if not items:
+        raise InputError("plot_detections: no items")
+    cols = max(1, min(cols, len(items)))
+    rows = -(-len(items) // cols)
+    fig = Figure(figsize=(2.2 * cols, 2.5 * rows))
+    for i, it in enumerate(items):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        img = draw_skeleton2d(it["image"], it["pred"], it["layout"])
+        gt, pred = np.asarray(it["gt"], float), np.asarray(it["pred"], float)
+        for a, b in it.get("pairs", []):
+            if np.all(np.isfinite(gt[b])):
+                cv2.line(img, tuple(int(round(v)) for v in gt[b]), tuple(int(round(v)) for v in pred[a]),
+                         (255, 255, 255), 1, cv2.LINE_AA)
+        for q in gt[np.all(np.isfinite(gt), axis=1)]:
+            cv2.circle(img, tuple(int(round(v)) for v in q), 3, (255, 255, 255), -1, cv2.LINE_AA)
+            cv2.circle(img, tuple(int(round(v)) for v in q), 3, (0, 0, 0), 1, cv2.LINE_AA)
+        ax.imshow(img)
+        ax.set_title(it.get("label", ""), fontsize=7)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=9)
     return _save(fig, path)
 
 

@@ -22,7 +22,9 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["read_video", "iter_video", "video_info"]
+__all__ = ["read_video", "read_frames", "iter_video", "video_info"]
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 DEFAULT_FPS = 25.0
 
@@ -183,3 +185,31 @@ def video_info(path) -> dict:
     if info["n_frames"] <= 0:
         raise InputError(f"{path}: video has no frames")
     return info
+
+
+def read_frames(path, stride: int = 1, max_frames: int | None = None) -> Tuple[np.ndarray, float]:
+    """What ``--input`` names, as ``(frames (T, H, W, 3) uint8 RGB, fps)``: a video file (:func:`read_video`),
+    a single image, or a folder of images (sorted by name, one frame each, all of one size; ``fps`` is then
+    :data:`DEFAULT_FPS` / ``stride``)."""
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files:
+            raise InputError(f"{path}: no image files ({', '.join(IMAGE_SUFFIXES)}) in the folder")
+    elif path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+        files = [path]
+    else:
+        return read_video(path, stride, max_frames)
+    if int(stride) < 1:
+        raise InputError(f"stride: expected an integer >= 1, got {stride}")
+    files = files[::int(stride)][:max_frames]
+    frames = []
+    for f in files:
+        img = cv2.imread(str(f), cv2.IMREAD_COLOR)
+        if img is None:
+            raise InputError(f"{f}: not a readable image")
+        if frames and img.shape != frames[0].shape:
+            raise InputError(f"{f}: size {img.shape[1]}x{img.shape[0]} differs from the first image's "
+                             f"{frames[0].shape[1]}x{frames[0].shape[0]}")
+        frames.append(img)
+    return np.stack([cv2.cvtColor(f, cv2.COLOR_BGR2RGB) for f in frames]), DEFAULT_FPS / int(stride)

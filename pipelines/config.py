@@ -24,7 +24,9 @@ from common.errors import InputError
 from common.registry import lookup
 
 STAGE_KINDS = {"stage1_2d": "detector2d", "stage2_lift": "lifter", "stage3_action": "action"}
-TOP_LEVEL = ("device", "seed", "data", "stages", "joint", "sweep")
+TOP_LEVEL = ("device", "seed", "data", "stages", "joint", "sweep", "video")
+#: how ``--input`` is read: every ``stride``-th frame, at most ``max_frames`` of them (null: all)
+VIDEO_DEFAULTS = {"stride": 1, "max_frames": None}
 #: a stage option any stage may have: a data section of its own to train on (a lifter trained on motion capture
 #: in a pipeline that evaluates on 2D-only videos, say); absent = the pipeline's data section
 STAGE_TRAIN_DATA = "train_data"
@@ -128,6 +130,10 @@ class Resolver:
         if not isinstance(out["seed"], int) or isinstance(out["seed"], bool):
             raise InputError(f"seed: expected int, got {out['seed']!r}")
         out["data"] = self._data(raw.get("data"))
+        out["video"] = _merge("video", dict(VIDEO_DEFAULTS), raw.get("video") or {})
+        if int(out["video"]["stride"]) < 1 or (out["video"]["max_frames"] is not None
+                                                and int(out["video"]["max_frames"]) < 1):
+            raise InputError(f"video: stride and max_frames must be >= 1, got {out['video']}")
         if "stages" in raw:
             stages = raw["stages"]
             if not isinstance(stages, dict) or not stages:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import Dict, List
 
+import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -40,20 +41,47 @@ def _per_file(acc: dict) -> Dict[str, dict]:
 def detection_scores(p2: Pose2DSeq, s) -> Dict[str, object]:
     """Correct / counted joints of one sample: PCK@0.2 of the annotated torso (left shoulder - right hip) and,
     where the sample has head sizes, PCKh@0.5, on the joints the annotation's layout shares with the
-    detector's (:func:`~common.skeleton.shared_joints`), annotated (visible) joints only."""
+    detector's (:func:`~common.skeleton.shared_joints`), annotated (visible) joints only. A frame whose torso
+    is not annotated (a non-finite torso joint: :mod:`common.annotated` writes unlabelled joints as NaN) is
+    not scored."""
     every = list(range(p2.keypoints.shape[2]))
     pred_idx, gt_idx = shared_joints(s.layout) if p2.layout != s.layout else (every, every)
     pred = p2.keypoints[0][:, pred_idx]
     gt, vis = np.asarray(s.joints2d, np.float64), np.asarray(s.visible, bool)
     torso = metrics.torso_size(gt, s.layout)
-    gt, vis = gt[:, gt_idx], vis[:, gt_idx] & (torso > 0)[:, None]
-    ok = np.linalg.norm(pred - gt, axis=-1) < 0.2 * torso[:, None]
+    known = np.isfinite(torso) & (torso > 0)
+    gt, vis = gt[:, gt_idx], vis[:, gt_idx] & known[:, None] & np.all(np.isfinite(gt[:, gt_idx]), axis=-1)
+    with np.errstate(invalid="ignore"):
+        ok = np.linalg.norm(pred - gt, axis=-1) < 0.2 * torso[:, None]
     rec = {"name": s.name, "set": s.source, "given_box": s.boxes is not None, "frames": s.n_frames,
            "hits": int((ok & vis).sum()), "joints": int(vis.sum())}
     if s.head_sizes is not None:
         head = np.asarray(s.head_sizes, np.float64)
-        rec["pckh_hits"] = int(((np.linalg.norm(pred - gt, axis=-1) < 0.5 * head[:, None]) & vis).sum())
+        with np.errstate(invalid="ignore"):
+            rec["pckh_hits"] = int(((np.linalg.norm(pred - gt, axis=-1) < 0.5 * head[:, None]) & vis).sum())
     return rec
+
+
+#: people drawn in the stage-1 contact sheet (detections.png) at most, and the side of each crop
+SHEET_PEOPLE, SHEET_SIDE = 36, 192
+
+
+def sheet_item(frame: np.ndarray, p2: Pose2DSeq, s, rec: dict) -> dict:
+    """One person of the stage-1 contact sheet: the crop around its annotated box (grown by 1.3), the predicted
+    skeleton and the annotated shared joints in crop pixels."""
+    x, y, w, h = (float(v) for v in np.asarray(s.boxes[0]))
+    side = max(w, h) * 1.3
+    k = SHEET_SIDE / side
+    M = np.array([[k, 0, SHEET_SIDE / 2 - k * (x + w / 2)], [0, k, SHEET_SIDE / 2 - k * (y + h / 2)]])
+    crop = cv2.warpAffine(frame, M, (SHEET_SIDE, SHEET_SIDE), borderValue=(40, 40, 40))
+    to_crop = lambda p: np.asarray(p, np.float64) @ M[:, :2].T + M[:, 2]  # noqa: E731
+    pred_idx, gt_idx = shared_joints(s.layout) if p2.layout != s.layout else [list(range(17))] * 2
+    gt = np.full((len(gt_idx), 2), np.nan)
+    vis = np.asarray(s.visible[0], bool)[gt_idx]
+    gt[vis] = to_crop(np.asarray(s.joints2d[0], np.float64)[gt_idx][vis])
+    pck_txt = f"{rec['hits']}/{rec['joints']}" if rec["joints"] else "-"
+    return {"image": crop, "pred": to_crop(p2.keypoints[0, 0]), "layout": p2.layout, "gt": gt,
+            "pairs": list(zip(pred_idx, range(len(gt_idx)))), "label": f"{s.name} {pck_txt}"}
 
 
 def stage1_section(recs: List[dict], fps: float) -> Dict[str, object]:
@@ -89,7 +117,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
     report: Dict[str, dict] = {}
     examples = []
     frames_total = sum(s.n_frames for s in samples)
-    acc = {"det": [], "s1": 0.0, "l_pred": [], "l_gt": [], "l_noisy": [], "s2": 0.0, "e_pred": [],
+    acc = {"det": [], "sheet": [], "s1": 0.0, "l_pred": [], "l_gt": [], "l_noisy": [], "s2": 0.0, "e_pred": [],
            "s3": 0.0, "a_true": [], "a_multi": [], "a_single": [], "e2e_pred": [], "e2e_s": 0.0,
            "e2e_lift": [], "e2e_lift_gt": [], "l_source": [], "s3_input": "ground truth"}
     noise_rng = np.random.default_rng(NOISY_EVAL["seed"])
@@ -105,6 +133,8 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             ex.update(frames=frames, chain=out)
         if "stage1_2d" in parts:
             acc["det"].append(detection_scores(out["stage1_2d"], s))
+            if s.boxes is not None and len(acc["sheet"]) < SHEET_PEOPLE:
+                acc["sheet"].append(sheet_item(frames[0], out["stage1_2d"], s, acc["det"][-1]))
             acc["s1"] += t_decode + out["seconds"]["stage1_2d"]
         gt3 = None if s.joints3d is None else np.asarray(s.joints3d) - np.asarray(s.joints3d)[:, :1]
         if "stage2_lift" in parts and gt3 is not None:  # 2D-only datasets (Penn Action) have no 3D to compare
@@ -177,4 +207,5 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
         e2e.update({k: v for k, v in _lift_errors(pred, gt).items()})
     report["end_to_end"] = e2e
     report["_examples"] = examples
+    report["_sheet"] = acc["sheet"]
     return report

@@ -13,8 +13,13 @@ from common.io import write_json, write_text
 _FMT = {"pck": "{:.1%}", "top1": "{:.1%}", "top1_single_clip": "{:.1%}", "fps": "{:.1f}", "pck3d_150mm": "{:.1%}"}
 
 
-def write_figures(work_dir: Path, report: dict, examples: List[dict]) -> Dict[str, str]:
+def write_figures(work_dir: Path, report: dict, examples: List[dict], sheet: List[dict] = ()) -> Dict[str, str]:
     figs: Dict[str, str] = {}
+    if sheet:  # stage 1 on annotated people: prediction (skeleton) against annotation (white dots)
+        sec = report.get("stage1_2d", {})
+        figs["detections"] = str(plots.plot_detections(
+            sheet, work_dir / "detections.png",
+            title=f"stage1_2d: detected skeleton, annotated joints (white); PCK@0.2 {sec.get('pck', float('nan')):.1%}"))
     if examples:
         ex = examples[0]
         s, out = ex["sample"], ex.get("chain", {})
@@ -28,7 +33,7 @@ def write_figures(work_dir: Path, report: dict, examples: List[dict]) -> Dict[st
             figs["encoded_clip"] = str(plots.plot_encoded_clip(
                 ex["encoded_clip"], work_dir / "encoded_clip.png",
                 title=f"{s.name}: the classifier's input (middle clip)"))
-        if "stage1_2d" in out and ex.get("frames") is not None:
+        if "stage1_2d" in out and ex.get("frames") is not None and not sheet:
             p2 = out["stage1_2d"]
             figs["overlay"] = str(plots.write_overlay_video(ex["frames"], p2.keypoints[0], p2.layout,
                                                             work_dir / "overlay.mp4", s.fps, p2.scores[0]))

@@ -29,7 +29,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", dest="sets",
                    help="override resolved keys, e.g. --set stages.stage2_lift.type=oracle")
     p.add_argument("--work-dir", default=None, help="output folder (default work_dirs/<pipeline stem>/)")
-    p.add_argument("--input", default=None, metavar="VIDEO", help="run inference on a video file")
+    p.add_argument("--input", default=None, metavar="VIDEO",
+                   help="run inference on a video file, an image or a folder of images")
     return p.parse_args(argv)
 
 
@@ -53,8 +54,8 @@ def main(argv=None) -> int:
     try:
         cfg = resolve_pipeline(args)
         work_dir = Path(args.work_dir) if args.work_dir else ROOT / "work_dirs" / Path(args.pipeline).stem
-        if args.input is not None and not Path(args.input).is_file():
-            raise InputError(f"--input {args.input}: file not found")
+        if args.input is not None and not Path(args.input).exists():
+            raise InputError(f"--input {args.input}: file or folder not found")
         if cfg.get("sweep") is not None:  # a study instead of a single run (pipelines/sweep.py)
             from pipelines.sweep import main as sweep_main
             sweep_main(args, cfg, work_dir)

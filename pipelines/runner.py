@@ -35,7 +35,7 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
             if part.needs_ground_truth:
                 raise InputError(f"--input: stages.{name}.type={cfg['stages'][name]['type']} needs ground truth "
                                  "and cannot run on a video")
-        clip = _read_video_timed(video)  # bad videos fail before any training
+        clip = _read_video_timed(video, cfg["video"])  # bad videos fail before any training
     dataset = {}
 
     def data():
@@ -53,9 +53,9 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
 
     ds = data()
     report = evaluate(chain, ds.test, ds.action_names)
-    examples = report.pop("_examples")
+    examples, sheet = report.pop("_examples"), report.pop("_sheet")
     report["train"] = {k: {kk: vv for kk, vv in v.items()} for k, v in chain.train_info.items()}
-    report["figures"] = write_figures(work_dir, report, examples)
+    report["figures"] = write_figures(work_dir, report, examples, sheet)
     report["config"] = {"device": device, "seed": cfg["seed"],
                         "stages": {k: v["type"] for k, v in cfg["stages"].items()}}
     write_report(work_dir, report, cfg)
@@ -72,11 +72,11 @@ def _summary(report: dict, work_dir: Path) -> None:
     _log(f"report: {work_dir / 'report.json'}")
 
 
-def _read_video_timed(video: str):
-    from common.video import read_video
+def _read_video_timed(video: str, opts: dict):
+    from common.video import read_frames
 
     t0 = time.perf_counter()
-    frames, fps = read_video(video)
+    frames, fps = read_frames(video, int(opts["stride"]), opts["max_frames"])
     return frames, fps, time.perf_counter() - t0
 
 
@@ -98,7 +98,15 @@ def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
         write_json(work_dir / "action.json", out["stage3_action"].to_json())
         _log(f"action: {out['stage3_action'].label}")
     plots.write_overlay_video(frames, p2.keypoints[0], p2.layout, work_dir / "overlay.mp4", fps, p2.scores[0])
-    report = {"fps": len(frames) / elapsed, "n_frames": len(frames), "input": str(video)}
+    report = {"fps": len(frames) / elapsed, "n_frames": len(frames), "input": str(video),
+              "frame_stride": int(chain.cfg["video"]["stride"]), "seconds": out["seconds"]}
+    info = chain.parts["stage1_2d"].last_info
+    if info:  # which person was followed, where several were seen
+        report["stage1_2d"] = info
+        person = info.get("person") or {}
+        if person.get("max_people", 0) > 1:
+            _log(f"several people seen ({person['max_people']} at most, in {person['frames_with_several']} "
+                 f"frames): followed the largest and most central one")
     write_json(work_dir / "report.json", report)
     _log(f"{len(frames)} frames at {report['fps']:.1f} fps -> {work_dir}")
     return report

@@ -178,6 +178,7 @@ class Objective:
             raise _Abort("sweep: the dataset's validation split is empty; a sweep measures on it")
         report = evaluate(chain, ds.val, ds.action_names)
         report.pop("_examples", None)
+        report.pop("_sheet", None)
         return _scalars(report)
 
 

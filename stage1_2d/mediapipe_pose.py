@@ -40,8 +40,9 @@ from . import crop as C
 from .person import PersonTracker, box_iou, keypoint_box
 
 MODES = ("video", "image")
-#: a followed person is lost when the mean visibility of its landmarks drops below this
-LOST_VISIBILITY = 0.3
+#: a landmark counts as seen at this visibility; a person needs MIN_SEEN of them, or it is lost (MediaPipe
+#: extrapolates landmarks outside the frame: a close-up still has legs, at low visibility)
+SEEN_VISIBILITY, MIN_SEEN = 0.5, 4
 
 
 def _mediapipe():
@@ -62,6 +63,17 @@ def square_box(box_xyxy, padding: float) -> Tuple[np.ndarray, np.ndarray]:
     return np.array([(x1 + x2) / 2, (y1 + y2) / 2]), np.array([side, side])
 
 
+def seen_box(lm: np.ndarray, image_size) -> Optional[np.ndarray]:
+    """The ``x1, y1, x2, y2`` box of a person's seen landmarks (33, 3), clipped to the image; None when fewer
+    than :data:`MIN_SEEN` are seen."""
+    seen = lm[:, 2] >= SEEN_VISIBILITY
+    if seen.sum() < MIN_SEEN:
+        return None
+    b = keypoint_box(lm[seen, :2])
+    W, H = image_size
+    return np.clip(b, 0, [W - 1, H - 1, W - 1, H - 1])
+
+
 def box_fit(lm: np.ndarray, box_xyxy) -> float:
     """How well landmarks (33, 3: x, y, visibility) fit a person box: IoU of their extent x mean visibility."""
     ext = keypoint_box(lm[:, :2])
@@ -76,7 +88,7 @@ class MediaPipePose(Detector2D):
     defaults = {
         "mode": "video",               # video: follow one person frame to frame; image: every frame on its own
         "crop_size": 256,              # crops are resized to this square side before MediaPipe sees them
-        "box_padding": 1.5,            # video: the followed person's key-point box grown by this
+        "box_padding": 2.0,            # video: the view around the followed person's seen landmarks
         "flip_test": False,            # also run the mirrored crops and average (doubles the cost)
         "paddings": [1.25, 1.5, 2.0],  # given boxes: one crop per padding of the box ...
         "context": [0.0, 1.2],         # ... and per context: 0 = the whole crop, k = grey outside k x the box
@@ -173,9 +185,10 @@ class MediaPipePose(Detector2D):
         return np.median(kept, axis=0)
 
     # ------------------------------------------------------------------ no boxes: search and follow
-    def search(self, frame: np.ndarray) -> List[np.ndarray]:
+    def search(self, frame: np.ndarray) -> List[Tuple[np.ndarray, np.ndarray]]:
         """Every person found in the whole frame and, with ``search_windows``, in overlapping square windows
-        across its longer side; near-duplicates (IoU > 0.5) merged, the more visible kept."""
+        across its longer side, with the box of its seen landmarks; duplicates (IoU > 0.3) merged, the more
+        visible kept."""
         H, W = frame.shape[:2]
         views = [C.whole_frame_box((W, H))]
         if self.cfg["search_windows"] and max(W, H) > 1.2 * min(W, H):
@@ -183,58 +196,74 @@ class MediaPipePose(Detector2D):
             for pos in np.linspace(side / 2, max(W, H) - side / 2, n):
                 c = (pos - 0.5, (H - 1) / 2) if W >= H else ((W - 1) / 2, pos - 0.5)
                 views.append((np.array(c), np.array([side, side], float)))
-        found: List[np.ndarray] = []
+        found: List[Tuple[np.ndarray, np.ndarray]] = []
         for center, scale in views:
             lm = self._on_crop(self._static, frame, center, scale)
-            if lm is None or lm[:, 2].mean() < LOST_VISIBILITY:
+            b = None if lm is None else seen_box(lm, (W, H))
+            if b is None:
                 continue
-            b = keypoint_box(lm[:, :2])
-            dup = [i for i, f in enumerate(found) if box_iou(keypoint_box(f[:, :2]), b) > 0.5]
+            dup = [i for i, (_, fb) in enumerate(found) if box_iou(fb, b) > 0.3]
             if not dup:
-                found.append(lm)
-            elif lm[:, 2].mean() > found[dup[0]][:, 2].mean():
-                found[dup[0]] = lm
+                found.append((lm, b))
+            elif lm[:, 2].mean() > found[dup[0]][0][:, 2].mean():
+                found[dup[0]] = (lm, b)
         return found
+
+    def _view(self, box: np.ndarray, view=None):
+        """The crop that follows a person: ``view`` (center, scale) is kept while the person's seen box stays
+        inside its central 90 % and spans 20-80 % of it, so MediaPipe's own tracking sees a steady image;
+        otherwise a new square around the box, grown by ``box_padding``."""
+        if view is not None:
+            center, side = view[0], float(view[1][0])
+            span = max(box[2] - box[0], box[3] - box[1]) / side
+            inside = np.all(np.abs(box.reshape(2, 2) - center) <= 0.45 * side)
+            if inside and 0.2 <= span <= 0.8:
+                return view
+        return square_box(box, float(self.cfg["box_padding"]))
 
     def _follow(self, frames: np.ndarray) -> Tuple[np.ndarray, dict]:
         T, H, W = frames.shape[:3]
         out = np.zeros((T, 33, 3))
         tracker = PersonTracker((W, H))
-        video = self.cfg["mode"] == "video"
-        graphs, last = None, None
+        flips = (False, True) if self.cfg["flip_test"] else (False,)
+        if self.cfg["mode"] == "video":  # one MediaPipe tracker per view (plain, mirrored)
+            graphs = [self._graph(static=False) for _ in flips]
+        else:
+            graphs = [self._static for _ in flips]
+        view, last = None, None
+
+        def run_view():
+            runs = [self._on_crop(g, frames[t], *view, flip=f) for g, f in zip(graphs, flips)]
+            runs = [r for r in runs if r is not None]
+            return np.mean(runs, axis=0) if runs else None
+
         for t in range(T):
-            lm = None
-            if video and last is not None:  # follow: crop around the previous key-points
-                center, scale = square_box(keypoint_box(last[:, :2]), float(self.cfg["box_padding"]))
-                runs = [self._on_crop(g, frames[t], center, scale, flip=bool(i))
-                        for i, g in enumerate(graphs)]
-                runs = [r for r in runs if r is not None]
-                lm = np.mean(runs, axis=0) if runs else None
-                if lm is not None and lm[:, 2].mean() < LOST_VISIBILITY:
-                    lm = None
-                if lm is not None:
-                    tracker.step([keypoint_box(lm[:, :2])])
-            if lm is None:  # (re)acquire: search the frame, keep the same person if it is there
+            lm = box = None
+            if view is not None and self.cfg["mode"] == "video":  # follow inside the current view
+                lm = run_view()
+                box = None if lm is None else seen_box(lm, (W, H))
+                if box is not None:
+                    tracker.step([box])
+            if box is None:  # (re)acquire: search the frame, keep the same person if it is there
                 found = self.search(frames[t])
-                pick = tracker.step([keypoint_box(f[:, :2]) for f in found])
-                lm = found[pick] if pick >= 0 else None
-                if lm is not None:
-                    center, scale = square_box(keypoint_box(lm[:, :2]), float(self.cfg["box_padding"]))
-                    if video:  # fresh trackers for the new crop geometry
-                        graphs = graphs or [self._graph(static=False) for _ in range(1 + bool(self.cfg["flip_test"]))]
-                        for g in graphs:
-                            g.reset()
-                    runs = [self._on_crop(self._static, frames[t], center, scale, flip=f)
-                            for f in ((False, True) if self.cfg["flip_test"] else (False,))]
-                    runs = [r for r in runs if r is not None]
-                    lm = np.mean(runs, axis=0) if runs else lm
-            if lm is None:  # nobody: hold the last pose with zero scores
+                pick = tracker.step([b for _, b in found])
+                lm, box = found[pick] if pick >= 0 else (None, None)
+                if box is not None:
+                    view = self._view(box)
+                    for g in graphs:
+                        g.reset()
+                    lm = run_view()
+                    if lm is None:
+                        lm = found[pick][0]
+            if box is None:  # nobody: hold the last pose with zero scores
+                view = None
                 out[t] = last * [1, 1, 0] if last is not None else 0.0
             else:
-                out[t] = lm
-                last = lm
-        for g in graphs or []:
-            g.close()
+                view = self._view(seen_box(lm, (W, H)) if seen_box(lm, (W, H)) is not None else box, view)
+                out[t] = last = lm
+        if self.cfg["mode"] == "video":
+            for g in graphs:
+                g.close()
         return out, tracker.info()
 
     # ------------------------------------------------------------------ the stage

@@ -54,8 +54,10 @@ def test_coco_people_counts_and_fields(coco_json):
         assert s.name == f"{im['file_name'].rsplit('.', 1)[0]}#{a['id']}"
         assert s.layout == "coco17" and s.source == "coco" and s.n_frames == 1
         assert s.joints2d.shape == (1, 17, 2) and s.visible.shape == (1, 17)
-        np.testing.assert_allclose(s.joints2d[0], kp[:, :2], atol=1e-3)
-        np.testing.assert_array_equal(s.visible[0], kp[:, 2] > 0)
+        lab = kp[:, 2] > 0
+        np.testing.assert_allclose(s.joints2d[0][lab], kp[lab, :2], atol=1e-3)
+        assert np.isnan(s.joints2d[0][~lab]).all()  # unlabelled joints are NaN, not COCO's (0, 0)
+        np.testing.assert_array_equal(s.visible[0], lab)
         assert s.visible.sum() == a["num_keypoints"]
         np.testing.assert_allclose(s.boxes, [a["bbox"]])  # the annotated box, copied
         assert s.boxes.shape == (1, 4)
@@ -120,8 +122,10 @@ def test_mpii_people_boxes_and_sizes(mpii_json):
     for i, (s, r) in enumerate(zip(people, recs)):
         assert s.name == f"{r['image'].rsplit('.', 1)[0]}#{i}"
         assert s.layout == "mpii16" and s.source == "mpii" and s.n_frames == 1
-        np.testing.assert_allclose(s.joints2d[0], r["joints"], atol=1e-3)
-        np.testing.assert_array_equal(s.visible[0], np.array(r["joints_vis"]) > 0)
+        lab = np.array(r["joints_vis"]) > 0
+        np.testing.assert_allclose(s.joints2d[0][lab], np.array(r["joints"])[lab], atol=1e-3)
+        assert np.isnan(s.joints2d[0][~lab]).all()
+        np.testing.assert_array_equal(s.visible[0], lab)
         side = r["scale"] * 200.0
         x, y, w, h = s.boxes[0]
         assert w == pytest.approx(side) and h == pytest.approx(side)

@@ -60,7 +60,7 @@ def test_wrong_value_type(capsys, out):
 
 def test_missing_video(capsys, out):
     rc, err = run_main(capsys, PIPE, "--input", "missing.mp4", "--work-dir", str(out))
-    assert_one_line_error(rc, err, "missing.mp4: file not found", out)
+    assert_one_line_error(rc, err, "missing.mp4: file or folder not found", out)
 
 
 def test_unreadable_video(capsys, out, tmp_path):
