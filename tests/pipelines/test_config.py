@@ -102,3 +102,15 @@ def test_command_line_path_lists_and_package_paths(tmp_path, monkeypatch):
                            ("stages.stage2_lift.config", "mmpose::body_3d_keypoint/some.py")])
     assert cfg["data"]["mocap_dirs"] == [str(tmp_path / "x"), "/abs/y"]
     assert cfg["stages"]["stage2_lift"]["config"] == "mmpose::body_3d_keypoint/some.py"
+
+
+def test_video_section_defaults_and_checks():
+    r = resolver()
+    raw = {"stages": {"stage2_lift": {"type": "oracle"}}}
+    assert r.resolve(raw)["video"] == {"stride": 1, "max_frames": None}
+    _, cfg = r.apply(raw, parse_set_tokens(["video.stride=3", "video.max_frames=10"]))
+    assert cfg["video"] == {"stride": 3, "max_frames": 10}
+    with pytest.raises(InputError, match="video: unknown key 'fps'"):
+        r.resolve({**raw, "video": {"fps": 2}})
+    with pytest.raises(InputError, match="stride and max_frames must be >= 1"):
+        r.apply(raw, parse_set_tokens(["video.stride=0"]))
