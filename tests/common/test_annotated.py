@@ -12,22 +12,13 @@ import pytest
 
 from common.annotated import MPII_HEAD_FACTOR, coco_people, kinect_clip, kinect_clips, mpii_people
 from common.errors import InputError
-from common.paths import shared
 from common.readers import read_ntu_skeleton
 from common.skeleton import NTU25
+from real_data import need, rgb  # noqa: E402
 
 NTU_STEM = "S001C001P001R001A001"
 
 
-def need(*parts):
-    p = shared(*parts)
-    if not p.exists():
-        pytest.skip(f"real data {p} not present (see ../shared/data/README.md)")
-    return p
-
-
-def _rgb(path):
-    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 # ------------------------------------------------------------------------------------------------ COCO
@@ -69,7 +60,7 @@ def test_coco_frames_are_the_rgb_image(coco_json):
     people = coco_people(coco_json)
     s = next(p for p in people if p.name.startswith("000000000785#"))
     f = s.frames()
-    img = _rgb(coco_json.parent / "000000000785.jpg")
+    img = rgb(coco_json.parent / "000000000785.jpg")
     assert f.shape == (1, img.shape[0], img.shape[1], 3) == (1, 425, 640, 3) and f.dtype == np.uint8
     assert (f.shape[2], f.shape[1]) == s.image_size
     np.testing.assert_array_equal(f[0], img)  # RGB, not OpenCV's BGR
@@ -100,7 +91,7 @@ def test_coco_image_dir_given_vs_beside_json(tmp_path, coco_json):
         coco_people(moved)
     people = coco_people(moved, image_dir=str(coco_json.parent))
     assert len(people) == 12
-    np.testing.assert_array_equal(people[0].frames()[0], _rgb(coco_json.parent / "000000000785.jpg"))
+    np.testing.assert_array_equal(people[0].frames()[0], rgb(coco_json.parent / "000000000785.jpg"))
     # an image folder holding only one of the images: the first missing one is named
     imgs = tmp_path / "imgs"
     imgs.mkdir()
@@ -135,7 +126,7 @@ def test_mpii_people_boxes_and_sizes(mpii_json):
         assert s.head_sizes is None  # the shared records carry no head box
     f = people[1].frames()
     assert f.shape == (1, 480, 854, 3) and f.dtype == np.uint8
-    np.testing.assert_array_equal(f[0], _rgb(mpii_json.parent / recs[1]["image"]))
+    np.testing.assert_array_equal(f[0], rgb(mpii_json.parent / recs[1]["image"]))
 
 
 @pytest.mark.parametrize("form", ["pairs", "flat"])

@@ -8,13 +8,8 @@ import pytest
 from common import readers
 from common.errors import InputError
 from common.paths import shared
+from real_data import need  # noqa: E402
 
-
-def need(*parts):
-    p = shared(*parts)
-    if not p.exists():
-        pytest.skip(f"real data {p} not present (see ../shared/data/README.md)")
-    return p
 
 
 READERS = [(readers.read_penn_mat, ".mat"), (readers.read_ntu_skeleton, ".skeleton"),

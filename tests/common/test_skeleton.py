@@ -5,20 +5,14 @@ import numpy as np
 import pytest
 
 from common.errors import InputError
-from common.paths import shared
 from common.skeleton import (H36M17, LAYOUTS, NTU25, PENN13, flip, from_h36m17, get_layout, to_h36m17)
+from real_data import need  # noqa: E402
 
 H = H36M17.index
 LIMBS = ["r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "l_shoulder", "l_elbow", "l_wrist",
          "r_shoulder", "r_elbow", "r_wrist"]
 LIMB_IDX = [H[n] for n in LIMBS]
 
-
-def need(*parts):
-    p = shared(*parts)
-    if not p.exists():
-        pytest.skip(f"real data {p} not present (see ../shared/data/README.md)")
-    return p
 
 
 # ------------------------------------------------------------------------------------------------ layouts

@@ -21,23 +21,14 @@ pytest.importorskip("mediapipe")
 from common.dataset import Sample  # noqa: E402
 from common.errors import InputError  # noqa: E402
 from common.metrics import torso_size  # noqa: E402
-from common.paths import shared  # noqa: E402
 from common.readers import read_coco_keypoints, read_h36m_npz  # noqa: E402
 from common.skeleton import COCO17, H36M17  # noqa: E402
 from stage1_2d.mediapipe_pose import MediaPipePose  # noqa: E402
+from real_data import need, rgb  # noqa: E402
 
 PCK_BAR = 0.80  # measured 0.824 (module docstring)
 
 
-def need(*parts):
-    p = shared(*parts)
-    if not p.exists():
-        pytest.skip(f"real data {p} not present (see ../shared/data/README.md)")
-    return p
-
-
-def rgb(path):
-    return cv2.cvtColor(cv2.imread(str(path), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
 @pytest.fixture(scope="module")
