@@ -25,8 +25,11 @@ the synthetic world's renders (256 x 256, stretched to 640 x 480). Batch B alway
   copy of the config without ``model.backbone.init_cfg`` (written to a temporary file) and says so in the notes.
 - ``network only`` rows (for both mmpose configs): mmpose's bare model as its own inference runs it,
   ``model.extract_feat`` + ``model.head.forward`` on a (B, 3, H, W) tensor (the same frames' whole-frame crops,
-  normalised once beforehand), eval mode, ``torch.no_grad()``, no flip: the difference to the ``no flip`` row
-  above is this project's crop + normalise + decode overhead.
+  normalised once beforehand, made contiguous NCHW as mmpose's data preprocessor hands them over), eval mode,
+  ``torch.no_grad()``, no flip: the difference to the ``no flip`` row above is this project's crop + normalise
+  + decode overhead. It can come out negative: ``MMPoseTopdown.normalise`` permutes an NHWC array, which leaves
+  the tensor channels-last, and the convolutions ran 15-25 % faster on that than on NCHW (2 threads, batch 1
+  and 16, measured while writing this benchmark).
 - ``mediapipe`` (MediaPipe Pose 0.10.21, its bundled "full" model, ``mode: video``), without and with
   ``flip_test``. MediaPipe takes one frame at a time, so batch 16 is one ``predict`` call on 16 consecutive
   frames: the person search on the first frame (and on any frame where the person is lost), then one tracked
@@ -42,12 +45,19 @@ the synthetic world's renders (256 x 256, stretched to 640 x 480). Batch B alway
   worth), ``predict`` reuses the instance whose file is already read (person tracking, layout conversion, gap
   filling).
 
+OpenMP: the benchmark keeps the runtime's wait policy (the header says which was in force), like the pipeline.
+On an idle machine the default (threads spin at a barrier before they sleep) was 2-3x faster than
+``OMP_WAIT_POLICY=PASSIVE`` (default network, batch 1: 94 against 29 frames/s); on 2 cores shared with one other
+busy process it collapsed (about 1.8 s per batch-1 pass instead of 25 ms, the spinning thread holding the core
+its partner needs) where ``PASSIVE`` kept 30-37 ms. Run it on an idle machine, or set ``PASSIVE`` when sharing.
+
 Timing: warm-up (at least one call and at least min(``--min-time``, 0.5) s, a MediaPipe batch's first call
 included), then ``--repeats`` timings of enough calls to last ``--min-time`` seconds each; the median per call is
 reported, the spread (frames/s of the slowest and of the fastest timing) beside it and, with the seconds, in the
 JSON. torch and OpenCV get ``--threads`` threads. All rows run in this one process, one after the other. The
 machine is shared: the load average before and after is in the header; compare rows of one run only.
 """
+import os
 import sys
 from pathlib import Path
 
@@ -57,7 +67,6 @@ import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import datetime  # noqa: E402
 import math  # noqa: E402
-import os  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -373,6 +382,7 @@ def markdown(results: List[dict], header: dict) -> str:
              f"- machine: {header['machine']}, {header['cpu_count']} CPUs; torch {v['torch']} with "
              f"{header['threads']} thread(s) (OpenCV too); load average {header['load_before']} before, "
              f"{header['load_after']} after; {header['wall_seconds']:.0f} s in all",
+             f"- OpenMP wait policy: {header['omp_wait_policy']}",
              f"- versions: mmpose {v['mmpose']}, mmcv {v['mmcv']}, mmengine {v['mmengine']}, mediapipe "
              f"{v['mediapipe']}, OpenCV {v['opencv']}",
              f"- command: `{header['command']}`",
@@ -420,7 +430,8 @@ def markdown(results: List[dict], header: dict) -> str:
     comp = overheads(results)
     if comp:
         lines += ["", "Network share of an `infer_crops` call without flip test (network-only ms/frame / "
-                  "infer_crops ms/frame; the rest is crop + normalise + decode):", ""]
+                  "infer_crops ms/frame; the rest is crop + normalise + decode; over 100 %: the channels-last input of "
+                  "infer_crops beats the NCHW tensor of the network-only row, see the script's docstring):", ""]
         lines += [f"- {c}" for c in comp]
     return "\n".join(lines) + "\n"
 
@@ -480,6 +491,7 @@ def main(argv=None):
     results = run_all(detectors, frames, batches, args.repeats, args.min_time)
     header = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": cpu_name(),
               "cpu_count": os.cpu_count(), "threads": args.threads, "torch_threads": torch.get_num_threads(),
+              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "runtime default"),
               "versions": versions(), "detectors": detectors, "batches": batches, "repeats": args.repeats,
               "min_time": args.min_time, "frames": what, "frame_size": list(FRAME_SIZE),
               "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],

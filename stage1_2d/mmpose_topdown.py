@@ -6,7 +6,11 @@ config with a heatmap head (SimpleBaseline, Xiao et al. 2018) or a SimCC head (R
 outputs drops in, and a downloaded mmpose checkpoint for it loads through the ``checkpoint`` option.
 ``mmpose.apis`` needs torchvision, which this project cannot use, so the small top-down path is written here:
 
-- encode: a box per frame (the whole frame, or with ``box: track`` the box of the previous frame's key-points),
+- layout: the model's key-points are h36m17 when it was trained here or its checkpoint's meta says so, else
+  read by their count (``LAYOUT_BY_OUTPUTS``: mmpose's COCO models) and converted to h36m17 by
+  :func:`common.skeleton.to_h36m17`; ``layout:`` names it explicitly;
+- encode: a box per frame (a sample's annotated boxes when it has them, as evaluation gives them; else the whole
+  frame, or with ``box: track`` the box of the previous frame's key-points),
   an affine crop to ``input_size`` (:mod:`stage1_2d.crop`), normalisation as the config's data_preprocessor says;
 - model: ``backbone -> neck -> head.forward``, a pure tensor function (:meth:`MMPoseTopdown.net`); with
   ``flip_test`` the mirrored crop's output is mirrored back, its left/right joints swapped (h36m17 flip pairs)
