@@ -18,9 +18,11 @@ finds somebody else). This stage uses it as a top-down detector instead:
   median.
 - **video** (``mode: video``, no boxes): the first frame, and any frame after the person is lost, is searched
   for people (the whole frame and overlapping square windows across it); the largest and most central is
-  chosen (:mod:`stage1_2d.person`) and then followed - each frame is cropped around the previous frame's
-  key-points (grown by ``box_padding``) and fed to MediaPipe in its video mode, whose landmark tracking runs
-  inside that stable crop. Which person was followed is reported (``last_info``).
+  chosen (:mod:`stage1_2d.person`) and then followed inside a view around its seen landmarks (grown by
+  ``box_padding``) that stays put while the person stays well inside it, fed to MediaPipe in its video mode,
+  whose own landmark tracking then sees a steady image; a lost person (fewer than ``MIN_SEEN`` landmarks
+  seen) triggers a new search that keeps the same person when it is there. Which person was followed is
+  reported (``last_info``).
 - ``mode: image``: every frame on its own, with the same person search.
 """
 from __future__ import annotations
@@ -259,7 +261,8 @@ class MediaPipePose(Detector2D):
                 view = None
                 out[t] = last * [1, 1, 0] if last is not None else 0.0
             else:
-                view = self._view(seen_box(lm, (W, H)) if seen_box(lm, (W, H)) is not None else box, view)
+                seen = seen_box(lm, (W, H))
+                view = self._view(box if seen is None else seen, view)
                 out[t] = last = lm
         if self.cfg["mode"] == "video":
             for g in graphs:
