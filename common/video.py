@@ -22,7 +22,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["read_video", "read_frames", "iter_video", "video_info"]
+__all__ = ["read_video", "read_frames", "iter_video", "video_info", "native_stderr"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -30,7 +30,7 @@ DEFAULT_FPS = 25.0
 
 
 @contextlib.contextmanager
-def _native_stderr(out: list):
+def native_stderr(out: list):
     """Collect what native code (FFmpeg, OpenCV) writes on file descriptor 2 into ``out`` (one string)."""
     try:
         sys.stderr.flush()
@@ -93,7 +93,7 @@ def _open(path):
     if not path.is_file():
         raise InputError(f"{path}: expected a video file, got a directory or special file")
     log: list = []
-    with _native_stderr(log):
+    with native_stderr(log):
         cap = cv2.VideoCapture(str(path))
     if cap.isOpened():
         return path, cap

@@ -28,6 +28,7 @@ finds somebody else). This stage uses it as a top-down detector instead:
 from __future__ import annotations
 
 import os
+import sys
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -37,11 +38,15 @@ from common.handoff import Pose2DSeq
 from common.registry import register
 from common.skeleton import H36M17, MEDIAPIPE33, to_h36m17
 from common.stage import Detector2D, check_frames
+from common.video import native_stderr
 
 from . import crop as C
 from .person import PersonTracker, box_iou, keypoint_box
 
 MODES = ("video", "image")
+#: what MediaPipe 0.10.21 prints every time a graph (re)starts, which says nothing about the result
+NOTICES = ("inference_feedback_manager", "Created TensorFlow Lite XNNPACK delegate", "All log messages before absl",
+           "landmark_projection_calculator")
 #: a landmark counts as seen at this visibility; a person needs MIN_SEEN of them, or it is lost (MediaPipe
 #: extrapolates landmarks outside the frame: a close-up still has legs, at low visibility)
 SEEN_VISIBILITY, MIN_SEEN = 0.5, 4
@@ -56,6 +61,18 @@ def _mediapipe():
     if not hasattr(mp, "solutions"):  # pragma: no cover
         raise InputError("mediapipe: this release has no bundled 'solutions.pose' models; install 0.10.21")
     return mp
+
+
+def quiet(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` with MediaPipe's C++ log filtered: its :data:`NOTICES` are dropped, anything
+    else is passed on to stderr."""
+    log: list = []
+    with native_stderr(log):
+        out = fn(*args, **kwargs)
+    rest = [ln for ln in "".join(log).splitlines() if ln.strip() and not any(k in ln for k in NOTICES)]
+    if rest:
+        sys.stderr.write("\n".join(rest) + "\n")
+    return out
 
 
 def square_box(box_xyxy, padding: float) -> Tuple[np.ndarray, np.ndarray]:
@@ -119,15 +136,15 @@ class MediaPipePose(Detector2D):
 
     # ------------------------------------------------------------------ MediaPipe calls
     def _graph(self, static: bool):
-        return self.mp.solutions.pose.Pose(
-            static_image_mode=static, model_complexity=1, smooth_landmarks=False, enable_segmentation=False,
-            min_detection_confidence=float(self.cfg["min_detection_confidence"]),
-            min_tracking_confidence=float(self.cfg["min_tracking_confidence"]))
+        return quiet(self.mp.solutions.pose.Pose, static_image_mode=static, model_complexity=1,
+                     smooth_landmarks=False, enable_segmentation=False,
+                     min_detection_confidence=float(self.cfg["min_detection_confidence"]),
+                     min_tracking_confidence=float(self.cfg["min_tracking_confidence"]))
 
     @staticmethod
     def _landmarks(graph, image: np.ndarray) -> Optional[np.ndarray]:
         """(33, 3) ``x, y, visibility`` in pixels of ``image`` (pixel centres at integers), or None."""
-        res = graph.process(image)
+        res = quiet(graph.process, image)
         if res.pose_landmarks is None:
             return None
         h, w = image.shape[:2]
