@@ -19,10 +19,8 @@ the synthetic world's renders (256 x 256, stretched to 640 x 480). Batch B alway
   (``mmpose/.mim/configs/body_2d_keypoint/rtmpose/coco/rtmpose-t_8xb256-420e_coco-256x192.py``, 256 x 192 crops,
   SimCC head) through ``MMPoseTopdown({"config": <that path>, "checkpoint": None, "flip_test": False,
   "box": "whole_frame"})``, timed like ``mmpose_topdown``. The config initialises its backbone from a URL
-  (``init_cfg=dict(type='Pretrained', ...)``); nothing may download, so the build runs with every URL fetch
-  (mmengine's ``load_url``, ``torch.hub``, ``urllib``) made to fail. ``MMPoseTopdown`` drops ``Pretrained``
-  init entries when no checkpoint is given; should a build still try to fetch one, the benchmark retries with a
-  copy of the config without ``model.backbone.init_cfg`` (written to a temporary file) and says so in the notes.
+  (``init_cfg=dict(type='Pretrained', ...)``); ``MMPoseTopdown`` drops such entries when no checkpoint is
+  given, so nothing downloads.
 - ``network only`` rows (for both mmpose configs): mmpose's bare model as its own inference runs it,
   ``model.extract_feat`` + ``model.head.forward`` on a (B, 3, H, W) tensor (the same frames' whole-frame crops,
   normalised once beforehand, made contiguous NCHW as mmpose's data preprocessor hands them over), eval mode,
@@ -64,7 +62,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import argparse  # noqa: E402
-import contextlib  # noqa: E402
 import datetime  # noqa: E402
 import math  # noqa: E402
 import statistics  # noqa: E402
@@ -167,39 +164,7 @@ def rate(t: dict, b: int) -> dict:
             "frames_per_s_min": b / t["max_s"], "frames_per_s_max": b / t["min_s"]}
 
 
-# ---------------------------------------------------------------------------------------------- no downloads
-class DownloadBlocked(RuntimeError):
-    """Raised instead of fetching a URL inside :func:`no_downloads`."""
-
-
-@contextlib.contextmanager
-def no_downloads():
-    """Every way mmengine and torch fetch a checkpoint URL raises :class:`DownloadBlocked` inside this block."""
-    import urllib.request
-
-    import torch.hub
-
-    def blocked(*args, **kwargs):
-        url = args[0] if args else kwargs.get("url", kwargs.get("filename", "?"))
-        raise DownloadBlocked(f"download blocked: {getattr(url, 'full_url', url)}")
-
-    targets = [(urllib.request, "urlopen"), (torch.hub, "urlopen"), (torch.hub, "download_url_to_file"),
-               (torch.hub, "load_state_dict_from_url")]
-    try:
-        import mmengine.runner.checkpoint as mm_ckpt
-        targets.append((mm_ckpt, "load_url"))
-    except ImportError:  # pragma: no cover - mmengine is installed with mmpose
-        pass
-    saved = [(mod, name, getattr(mod, name)) for mod, name in targets if hasattr(mod, name)]
-    for mod, name, _ in saved:
-        setattr(mod, name, blocked)
-    try:
-        yield
-    finally:
-        for mod, name, orig in saved:
-            setattr(mod, name, orig)
-
-
+# ---------------------------------------------------------------------------------------------- detectors
 def rtmpose_t_config() -> Path:
     """The absolute path of RTMPose-t's config shipped inside the installed mmpose; a clear error if absent."""
     try:
@@ -213,28 +178,11 @@ def rtmpose_t_config() -> Path:
     return p
 
 
-def build_topdown(config, tmp_dir) -> Tuple[object, Optional[str]]:
-    """An untrained ``MMPoseTopdown`` (whole-frame boxes, no flip) from ``config`` built without any download;
-    (detector, workaround note or None)."""
+def build_topdown(config):
+    """An untrained ``MMPoseTopdown`` (whole-frame boxes, no flip) from ``config``."""
     from stage1_2d.mmpose_topdown import MMPoseTopdown
 
-    opts = {"checkpoint": None, "flip_test": False, "box": "whole_frame"}
-    try:
-        with no_downloads():
-            return MMPoseTopdown({"config": str(config), **opts}), None
-    except DownloadBlocked as e:
-        log(f"  building from {config} tried to download ({e}); retrying without model.backbone.init_cfg")
-    from mmengine.config import Config
-
-    cfg = Config.fromfile(str(config))
-    if "init_cfg" in cfg.model.get("backbone", {}):
-        del cfg.model.backbone["init_cfg"]
-    stripped = Path(tmp_dir) / f"{Path(config).stem}_no_pretrained.py"
-    cfg.dump(str(stripped))
-    with no_downloads():
-        det = MMPoseTopdown({"config": str(stripped), **opts})
-    return det, ("MMPoseTopdown(checkpoint=None) tried to download the backbone's Pretrained init_cfg; built "
-                 "from a temporary copy of the config without model.backbone.init_cfg")
+    return MMPoseTopdown({"config": str(config), "checkpoint": None, "flip_test": False, "box": "whole_frame"})
 
 
 # ---------------------------------------------------------------------------------------------- rows
@@ -281,16 +229,15 @@ def mmpose_rows(name: str, det, frames: np.ndarray, batches, repeats, min_time, 
 
 
 def run_mmpose_topdown(frames, batches, repeats, min_time, tmp) -> List[dict]:
-    det, note = build_topdown(REPO / DEFAULT_CONFIG, tmp)
-    extra = {"config": DEFAULT_CONFIG, **({"note": note} if note else {})}
-    return mmpose_rows("mmpose_topdown", det, frames, batches, repeats, min_time, (True, False), extra)
+    det = build_topdown(REPO / DEFAULT_CONFIG)
+    return mmpose_rows("mmpose_topdown", det, frames, batches, repeats, min_time, (True, False),
+                       {"config": DEFAULT_CONFIG})
 
 
 def run_rtmpose_t(frames, batches, repeats, min_time, tmp) -> List[dict]:
     cfg = rtmpose_t_config()
-    det, note = build_topdown(cfg, tmp)
-    extra = {"config": str(cfg), **({"note": note} if note else {})}
-    return mmpose_rows("rtmpose_t", det, frames, batches, repeats, min_time, (False,), extra)
+    return mmpose_rows("rtmpose_t", build_topdown(cfg), frames, batches, repeats, min_time, (False,),
+                       {"config": str(cfg)})
 
 
 def run_mediapipe(frames, batches, repeats, min_time, tmp) -> List[dict]:
@@ -413,9 +360,6 @@ def markdown(results: List[dict], header: dict) -> str:
             seen.add(r["detector"])
             notes.append(f"- {r['detector']}: {r['params'] / 1e6:.2f} M parameters, crops "
                          f"{r['input_size'][0]}x{r['input_size'][1]} (w x h), config `{_short(r['config'])}`")
-        if r.get("note") and (r["detector"], "note") not in seen:
-            seen.add((r["detector"], "note"))
-            notes.append(f"- {r['detector']}: {r['note']}")
         if r["detector"] == "mediapipe" and "batches" in r:
             parts = []
             for b, t in r["batches"].items():
