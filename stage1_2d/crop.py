@@ -86,9 +86,10 @@ def apply_affine(points: np.ndarray, M: np.ndarray) -> np.ndarray:
     return p @ M[:, :2].T + M[:, 2]
 
 
-def warp(image: np.ndarray, M: np.ndarray, out_size, border: int = 0) -> np.ndarray:
+def warp(image: np.ndarray, M: np.ndarray, out_size, border=0) -> np.ndarray:
     """Crop ``image`` (H, W, C) with the image -> crop matrix ``M`` to ``out_size`` (W, H), bilinear;
-    outside the image is filled with ``border``."""
+    outside the image is filled with ``border`` (a grey level or a colour tuple)."""
     W, H = out_size
+    value = tuple(border) if isinstance(border, (tuple, list)) else (border,) * 3
     return cv2.warpAffine(image, np.asarray(M, dtype=np.float64), (int(W), int(H)), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_CONSTANT, borderValue=(border,) * 3)
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=value)

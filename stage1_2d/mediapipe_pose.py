@@ -158,17 +158,14 @@ class MediaPipePose(Detector2D):
         mirrored crop (and swaps left and right back); ``context_box`` greys the crop outside that box;
         ``passes`` > 1 feeds the crop again so the model re-centres on its own landmarks."""
         M = C.crop_matrix(center, scale, self.size, flip=flip)
-        fill = tuple(int(v) for v in frame.reshape(-1, 3).mean(0))
-        crop = C.warp(frame, M, self.size, border=0)
+        fill = tuple(int(v) for v in frame[::4, ::4].reshape(-1, 3).mean(0))  # outside the frame: its mean colour
+        crop = C.warp(frame, M, self.size, border=fill)
         if context_box is not None:
             corners = C.apply_affine(np.array(context_box, np.float64).reshape(2, 2), M)
             lo, hi = np.floor(corners.min(0)).astype(int), np.ceil(corners.max(0)).astype(int) + 1
             keep = crop[max(lo[1], 0):max(hi[1], 0), max(lo[0], 0):max(hi[0], 0)].copy()
             crop[:] = fill
             crop[max(lo[1], 0):max(hi[1], 0), max(lo[0], 0):max(hi[0], 0)] = keep
-        else:  # outside the frame: the frame's mean colour rather than black
-            inside = C.warp(np.full(frame.shape[:2], 255, np.uint8), M, self.size) > 127
-            crop[~inside] = fill
         lm = None
         for _ in range(passes):
             lm = self._landmarks(graph, crop)
