@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from common.claims import compare, mean_std as _stats  # noqa: E402
 from common.io import write_json, write_text  # noqa: E402
 from stage3_action.nas_space import load_arch, random_arc, save_arch  # noqa: E402
 
@@ -72,19 +73,12 @@ def run_one(arm: str, seed: int, epochs: int) -> dict:
             "n_clips": rep["stage3_action"]["n_clips"]}
 
 
-def _stats(vals):
-    v = np.asarray(vals, float)
-    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-
-
 def claim(rows, what, a, b, key="top1") -> dict:
     va, vb = [r[key] for r in rows if r["arm"] == a], [r[key] for r in rows if r["arm"] == b]
     if not va or not vb:
         return {"claim": what, "verdict": "not measured"}
-    (ma, sa), (mb, sb) = _stats(va), _stats(vb)
-    gap = ma - mb
-    verdict = ("holds" if gap > 0 else "reversed") if abs(gap) > 2 * max(sa, sb) else "not resolved"
-    return {"claim": what, "a": a, "b": b, "gap": gap, "std": max(sa, sb), "verdict": verdict}
+    c = compare(va, vb)
+    return {"claim": what, "a": a, "b": b, "gap": c["gap"], "std": c["std"], "verdict": c["verdict"]}
 
 
 def main(argv=None) -> int:

@@ -34,6 +34,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common.claims import compare  # noqa: E402
+
 MOCAP = "../shared/data/mocap"
 #: (name, training mocap folder, evaluation folder)
 DIRECTIONS = [("bandai->cmu", f"{MOCAP}/bandai", f"{MOCAP}/cmu"), ("cmu->bandai", f"{MOCAP}/cmu", f"{MOCAP}/bandai")]
@@ -114,19 +116,11 @@ def _fmt(vals) -> str:
     return f"{v.mean():.1f} ± {v.std(ddof=1) if len(v) > 1 else 0:.1f}"
 
 
-def _stats(vals):
-    v = np.asarray(vals, float)
-    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-
-
 def claim(table, what, a, b, key, direction) -> dict:
     """``a`` better (lower ``key``) than ``b`` on ``direction``: resolved when the gap exceeds 2 std."""
-    ma, sa = _stats(table[(a, direction)][key])
-    mb, sb = _stats(table[(b, direction)][key])
-    gap = mb - ma
-    verdict = ("holds" if gap > 0 else "reversed") if abs(gap) > 2 * max(sa, sb) else "not resolved"
-    return {"claim": what, "direction": direction, "key": key, "a": f"{ma:.1f} ± {sa:.1f}",
-            "b": f"{mb:.1f} ± {sb:.1f}", "gap": round(gap, 1), "verdict": verdict}
+    c = compare(table[(a, direction)][key], table[(b, direction)][key], higher_is_better=False)
+    return {"claim": what, "direction": direction, "key": key, "a": f"{c['mean_a']:.1f} ± {c['std_a']:.1f}",
+            "b": f"{c['mean_b']:.1f} ± {c['std_b']:.1f}", "gap": round(c["gap"], 1), "verdict": c["verdict"]}
 
 
 def main(argv=None) -> int:

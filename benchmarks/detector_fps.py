@@ -193,7 +193,7 @@ def n_params(module: torch.nn.Module) -> int:
 def mmpose_rows(name: str, det, frames: np.ndarray, batches, repeats, min_time, flips=(True, False),
                 extra: Optional[dict] = None) -> List[dict]:
     """``infer_crops`` on B frames with the whole-frame box (flip test per ``flips``), then the bare network."""
-    from stage1_2d import crop as C
+    from common import crop as C
 
     H, W = frames.shape[1:3]
     center, scale = C.whole_frame_box((W, H), det.aspect)

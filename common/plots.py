@@ -19,7 +19,7 @@ from .errors import InputError
 from .skeleton import Layout, get_layout
 
 __all__ = ["plot_skeleton3d", "plot_confusion", "draw_skeleton2d", "write_overlay_video", "plot_curves",
-           "limb_sides", "plot_detections"]
+           "limb_sides", "plot_detections", "plot_speed_tradeoff"]
 
 #: matplotlib colours of left limbs, right limbs and the centre line (VideoPose3D-like: right red)
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red", "centre": "0.25"}
@@ -141,6 +141,36 @@ def plot_curves(curves: Dict[str, Sequence[float]], path, xlabel: str = "epoch",
     ax.legend()
     if title:
         ax.set_title(title)
+    return _save(fig, path)
+
+
+def plot_speed_tradeoff(per_block: Sequence[dict], path, title: str | None = None) -> Path:
+    """Accuracy against speed of a network cut after each prediction block (seed 001, Fig. 9): PCK and action
+    top-1 against frames per second (pose: ``fps``; pose and action: ``fps_action``) and MPJPE against ``fps``;
+    each point is labelled with its block number."""
+    if not per_block:
+        raise InputError("per_block: expected at least one block, got none")
+    fig = Figure(figsize=(11, 4))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for ax, key, fps_key, label, colour in ((ax1, "pck", "fps", "2D PCK@0.2 (pose, batches of 16)", "tab:blue"),
+                                            (ax1, "top1", "fps_action", "action top-1 (clips of 8)", "tab:red"),
+                                            (ax2, "mpjpe_mm", "fps", "MPJPE mm (pose, batches of 16)", "tab:green")):
+        pts = [(r[fps_key], r[key], r["block"]) for r in per_block
+               if r.get(key) is not None and r.get(fps_key) is not None]
+        if not pts:
+            continue
+        xs, ys, bs = zip(*pts)
+        ax.plot(xs, ys, marker="o", color=colour, label=label)
+        for x, y, b in pts:
+            ax.annotate(str(b), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=8)
+    for ax, ylabel in ((ax1, "accuracy"), (ax2, "MPJPE (mm)")):
+        ax.set_xscale("log")
+        ax.set_xlabel("frames per second (log)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     return _save(fig, path)
 
 

@@ -143,7 +143,8 @@ class Resolver:
                 raise InputError(f"stages: must be in the order {', '.join(STAGE_KINDS)}")
             out["stages"] = {name: self._stage(name, cfg) for name, cfg in stages.items()}
         else:
-            out["joint"] = copy.deepcopy(raw["joint"])
+            from .joint import resolve_joint
+            out["joint"] = resolve_joint(raw["joint"])
         if "sweep" in raw:
             out["sweep"] = copy.deepcopy(raw["sweep"])
         return out

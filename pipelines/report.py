@@ -10,7 +10,8 @@ import numpy as np
 from common import plots
 from common.io import write_json, write_text
 
-_FMT = {"pck": "{:.1%}", "top1": "{:.1%}", "top1_single_clip": "{:.1%}", "fps": "{:.1f}", "pck3d_150mm": "{:.1%}"}
+_FMT = {"pck": "{:.1%}", "top1": "{:.1%}", "top1_single_clip": "{:.1%}", "fps": "{:.1f}", "fps_action": "{:.1f}",
+        "pck3d_150mm": "{:.1%}"}
 
 
 def write_figures(work_dir: Path, report: dict, examples: List[dict], sheet: List[dict] = ()) -> Dict[str, str]:
@@ -70,6 +71,16 @@ def render_markdown(report: dict, cfg: dict) -> str:
         for k, v in report[sec].items():
             if isinstance(v, (int, float, str)):
                 lines.append(f"| {k} | {_fmt(k, v)} |")
+        lines.append("")
+    if "joint" in report:
+        j = report["joint"]
+        lines += ["## joint", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {k} | {_fmt(k, v)} |" for k, v in j.items() if isinstance(v, (int, float, str))]
+        cols = ["block", "pyramid", "level", "pck", "mpjpe_mm", "p_mpjpe_mm", "top1", "fps", "fps_action"]
+        lines += ["", "Cut after each prediction block (fps: pose on batches of 16 frames; fps_action: pose and "
+                  "action on one clip of 8 frames):", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join("-" if r.get(c) is None else _fmt(c, r[c]) for c in cols) + " |"
+                  for r in j["per_block"]]
         lines.append("")
     if report.get("train"):
         lines += ["## Training", "", "| stage | cached | seconds |", "|---|---|---|"]

@@ -24,7 +24,11 @@ def _log(msg: str) -> None:
 
 def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
     if "joint" in cfg:
-        raise InputError("pipeline: the joint mode is not available in this version; use a 'stages' pipeline")
+        if video is not None:
+            raise InputError("--input: the joint mode evaluates on the synthetic test split; run a video through "
+                             "a 'stages' pipeline")
+        from .joint import run_joint
+        return run_joint(cfg, work_dir, log=_log)
     device = resolve_device(cfg["device"])
     work_dir = Path(work_dir)
     chain = Chain(cfg, device, log=_log)

@@ -40,7 +40,7 @@ from common.skeleton import H36M17, MEDIAPIPE33, to_h36m17
 from common.stage import Detector2D, check_frames
 from common.video import native_stderr
 
-from . import crop as C
+from common import crop as C
 from .person import PersonTracker, box_iou, keypoint_box
 
 MODES = ("video", "image")

@@ -11,7 +11,7 @@ outputs drops in, and a downloaded mmpose checkpoint for it loads through the ``
   :func:`common.skeleton.to_h36m17`; ``layout:`` names it explicitly;
 - encode: a box per frame (a sample's annotated boxes when it has them, as evaluation gives them; else the whole
   frame, or with ``box: track`` the box of the previous frame's key-points),
-  an affine crop to ``input_size`` (:mod:`stage1_2d.crop`), normalisation as the config's data_preprocessor says;
+  an affine crop to ``input_size`` (:mod:`common.crop`), normalisation as the config's data_preprocessor says;
 - model: ``backbone -> neck -> head.forward``, a pure tensor function (:meth:`MMPoseTopdown.net`); with
   ``flip_test`` the mirrored crop's output is mirrored back, its left/right joints swapped (h36m17 flip pairs)
   and re-aligned to the unmirrored grid (:func:`flip_offset`) before the two are averaged;
@@ -63,7 +63,7 @@ from common.registry import register
 from common.skeleton import H36M17, get_layout, to_h36m17
 from common.stage import Detector2D, check_frames
 
-from . import crop as C
+from common import crop as C
 
 BOX_MODES = ("whole_frame", "track")
 #: ``layout: auto`` for a checkpoint that does not name its layout: by the head's number of key-points

@@ -17,7 +17,7 @@ from common.errors import InputError  # noqa: E402
 from common.metrics import pck, torso_size  # noqa: E402
 from common.registry import lookup  # noqa: E402
 from common.skeleton import H36M17  # noqa: E402
-from stage1_2d import crop as C  # noqa: E402
+from common import crop as C  # noqa: E402
 from stage1_2d.mmpose_topdown import MMPoseTopdown, flip_offset  # noqa: E402
 
 TINY_CONFIG = """

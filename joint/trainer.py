@@ -1,0 +1,163 @@
+"""Training of the multi-task network as in seed 001, section 4.2.3.
+
+Three phases: (1) pose estimation only; (2) the action part only, every pose layer fixed (its batch-norm
+statistics too); (3) both, alternating one batch of single frames for pose and one batch of clips for action,
+each followed by its own optimiser step (the paper: "alternating one batch containing pose estimation samples
+only and another batch containing action samples only"). RMSprop at ``lr`` (1e-3), divided by 10 at the
+fractions ``lr_drops`` of phase 3. With ``decoupled_poses`` the replica projections are copied from W_h / W_d
+at ``decouple_at`` of phase 3 (section 3.3.4), after which the action loss flows through the replicas only.
+
+Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) every phase wraps the network in
+``DistributedDataParallel`` (gloo on CPU, NCCL on CUDA); each rank draws its own batches (seeded by seed and
+rank) and gradients are averaged, so the global batch is ``world_size`` times the per-process batch.
+"""
+from __future__ import annotations
+
+import os
+import time
+from typing import Callable, Dict, Iterator, List, Tuple
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from tqdm import tqdm
+
+from .data import TrainStore
+from .losses import action_loss, pose_loss
+from .network import MultitaskNet
+
+TRAIN_DEFAULTS = {
+    "pose_steps": 500,          # phase 1 optimiser steps (the paper: ~32k iterations of 32 images)
+    "action_steps": 100,        # phase 2
+    "joint_steps": 500,         # phase 3: each step = one pose batch + one action batch
+    "pose_batch": 32,           # single frames per pose batch, per process (4 x 8 in the paper)
+    "clips_per_batch": 4,       # clips per action batch, per process
+    "clip_len": 8,              # T
+    "lr": 1e-3,
+    "lr_drops": [0.7, 0.9],     # fractions of phase 3 after which lr x 0.1 (the paper: epochs 15 and 25 of ~30)
+    "decouple_at": 0.5,         # fraction of phase 3 at which the action poses are decoupled
+    "action_weight": 0.01,
+    "confidence_weight": 0.01,
+}
+
+
+# ------------------------------------------------------------------------------------------ distributed
+def world() -> Tuple[int, int]:
+    """(rank, world size) of a ``torchrun`` launch; (0, 1) otherwise."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def init_distributed(device: str) -> bool:
+    """Join the process group of a ``torchrun`` launch (once); False when not launched by torchrun."""
+    _, size = world()
+    if size <= 1:
+        return False
+    if not dist.is_initialized():
+        if device == "cuda":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        dist.init_process_group("nccl" if device == "cuda" else "gloo")
+    return True
+
+
+def _wrap(net: MultitaskNet, device: str):
+    if not dist.is_initialized():
+        return net
+    ids = [torch.cuda.current_device()] if device == "cuda" else None
+    return DistributedDataParallel(net, device_ids=ids, find_unused_parameters=True)
+
+
+def _action_params(net: MultitaskNet) -> Iterator[torch.nn.Parameter]:
+    yield from net.actions.parameters()
+    yield from net.transitions.parameters()
+
+
+def _set_phase(net: MultitaskNet, phase: str) -> None:
+    """``pose``/``joint``: everything trainable; ``action``: only the action part (pose layers frozen, their
+    batch-norm statistics kept)."""
+    action = {id(p) for p in _action_params(net)}
+    for p in net.parameters():
+        p.requires_grad_(phase != "action" or id(p) in action)
+    net.train()
+    if phase == "action":
+        for m in [net.stem, net.units, net.poses]:
+            m.eval()
+
+
+def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: int,
+          log: Callable[[str], None] = print) -> Dict[str, object]:
+    """Run the three phases; returns a summary (per-phase seconds and losses)."""
+    rank, size = world()
+    rng = np.random.default_rng([seed, rank, 11])
+    opt = torch.optim.RMSprop(net.parameters(), lr=cfg["lr"])
+    sup = cfg.get("supervise", "all")
+    T = int(cfg["clip_len"])
+    decouple = bool(cfg.get("decoupled_poses")) and net.poses[0].replica is not None
+    summary: Dict[str, object] = {"world_size": size, "phases": {}}
+
+    def pose_step(model) -> float:
+        b = store.pose_batch(rng, cfg["pose_batch"], device)
+        loss = pose_loss(model(b.frames)["poses"], b.target, b.mask, b.visible, sup, cfg["confidence_weight"])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return float(loss)
+
+    def action_step(model) -> float:
+        b = store.action_batch(rng, cfg["clips_per_batch"], T, device)
+        loss = action_loss(model(b.frames, clip_len=T)["actions"], b.actions, sup, cfg["action_weight"])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return float(loss) / cfg["action_weight"]
+
+    phases = [("pose", int(cfg["pose_steps"])), ("action", int(cfg["action_steps"])),
+              ("joint", int(cfg["joint_steps"]))]
+    for phase, steps in phases:
+        if steps <= 0:
+            continue
+        _set_phase(net, phase)
+        model = _wrap(net, device)
+        drops = [int(f * steps) for f in cfg["lr_drops"]] if phase == "joint" else []
+        for g in opt.param_groups:
+            g["lr"] = cfg["lr"]
+        hist: Dict[str, List[float]] = {"pose": [], "action": []}
+        t0 = time.perf_counter()
+        bar = tqdm(range(steps), desc=f"joint: {phase} phase", unit="step", leave=False, disable=rank != 0,
+                   dynamic_ncols=True)
+        for i in bar:
+            if i in drops:
+                for g in opt.param_groups:
+                    g["lr"] *= 0.1
+            if phase == "joint" and decouple and i == int(cfg["decouple_at"] * steps):
+                net.copy_replicas()
+                log(f"joint: action poses decoupled at step {i} of the joint phase")
+            if phase in ("pose", "joint"):
+                hist["pose"].append(pose_step(model))
+            if phase in ("action", "joint"):
+                hist["action"].append(action_step(model))
+            if i % 10 == 0 or i == steps - 1:
+                bar.set_postfix({k: f"{np.mean(v[-20:]):.3f}" for k, v in hist.items() if v})
+        bar.close()
+        info = {"steps": steps, "seconds": time.perf_counter() - t0}
+        info.update({f"{k}_loss_last": float(np.mean(v[-max(1, steps // 10):])) for k, v in hist.items() if v})
+        summary["phases"][phase] = info
+        log(f"joint: {phase} phase, {steps} steps in {info['seconds']:.0f} s  " +
+            "  ".join(f"{k}={v:.4f}" for k, v in info.items() if k.endswith("_last")))
+    if decouple and not net.poses[0].decoupled:  # phase 3 skipped: decouple at the end, as a no-op copy
+        net.copy_replicas()
+    net.eval()
+    return summary
+
+
+def barrier() -> None:
+    if dist.is_initialized():
+        dist.barrier()
+
+
+def finish_distributed() -> None:
+    if dist.is_initialized():
+        dist.destroy_process_group()
+
+
+__all__ = ["TRAIN_DEFAULTS", "train", "world", "init_distributed", "barrier", "finish_distributed"]

@@ -1,0 +1,165 @@
+"""The joint mode of ``run.py``: a pipeline file with a ``joint:`` section instead of ``stages:``
+(``pipelines/joint_multitask.yaml``) trains the multi-task network of seed 001 (``joint/``) or loads it from the
+cache, evaluates it block by block on the synthetic test split and writes report.json's ``joint`` section.
+
+Under ``torchrun --standalone --nproc_per_node=N pipelines/run.py FILE.yaml`` every process trains its share
+(DistributedDataParallel); rank 0 alone generates the data first, saves the checkpoint, evaluates and writes
+the outputs.
+"""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import yaml
+
+from common import cache, plots
+from common.errors import InputError
+from common.io import write_text
+from common.training import resolve_device, seed_everything
+
+from .data import build_dataset, training_data_cfg
+from .report import write_report
+
+#: the layout the joint network predicts (the synthetic world's labels)
+LAYOUT = "h36m17"
+
+
+def resolve_joint(raw) -> dict:
+    """The ``joint`` section: the defaults of ``joint.JOINT_DEFAULTS`` merged with the file's values, the
+    switches checked."""
+    from joint import JOINT_DEFAULTS, SUPERVISE
+    from joint.action_block import FEATURES
+    from joint.stems import STEMS
+
+    from .config import _merge
+
+    if raw is not None and not isinstance(raw, dict):
+        raise InputError("joint: expected a mapping of options")
+    cfg = _merge("joint", copy.deepcopy(JOINT_DEFAULTS), raw or {})
+    for key, allowed in (("entry_flow", tuple(STEMS)), ("supervise", SUPERVISE), ("action_features", FEATURES)):
+        if cfg[key] not in allowed:
+            raise InputError(f"joint.{key}: expected one of {', '.join(allowed)}, got {cfg[key]!r}")
+    bad = [p for p in cfg["action_pyramids"] if not isinstance(p, int) or not 1 <= p <= cfg["pyramids"]]
+    if bad or cfg["pyramids"] < 1 or cfg["levels"] < 2:
+        raise InputError(f"joint: needs pyramids >= 1, levels >= 2 and action_pyramids within 1..pyramids; got "
+                         f"pyramids={cfg['pyramids']} levels={cfg['levels']} action_pyramids={cfg['action_pyramids']}")
+    size, div = cfg["input_size"], 8 * 2 ** (cfg["levels"] - 1)
+    if size % div:
+        raise InputError(f"joint.input_size: {size} must be a multiple of {div} (8 x 2^(levels-1)) for "
+                         f"levels={cfg['levels']}")
+    return cfg
+
+
+def checkpoint_key(cfg: dict) -> str:
+    from joint import EVAL_ONLY
+
+    trained = {k: v for k, v in cfg["joint"].items() if k not in EVAL_ONLY}
+    return cache.config_hash({"joint": trained, "seed": cfg["seed"], "data": training_data_cfg(cfg["data"])})
+
+
+def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> dict:
+    from joint import build_network
+    from joint.data import TrainStore
+    from joint.evaluate import evaluate, speed_per_cut
+    from joint.trainer import barrier, finish_distributed, init_distributed, train, world
+
+    device = resolve_device(cfg["device"])
+    jcfg = cfg["joint"]
+    init_distributed(device)
+    rank, size = world()
+    quiet = (lambda _: None) if rank else log
+    try:
+        if rank:                      # rank 0 generates the data (and its cache) first
+            barrier()
+        quiet(f"data: {cfg['data']['dataset']} (generated once, then read from the cache)")
+        ds = build_dataset(cfg["data"])
+        if not rank:
+            barrier()
+        if not ds.train or ds.train[0].load_frames is None or ds.train[0].joints3d is None:
+            raise InputError(f"joint: data.dataset={cfg['data']['dataset']} has no frames with 3D labels; the joint "
+                             "mode trains on the synthetic world's renders (data.dataset: synthetic)")
+        if ds.train[0].layout != LAYOUT:
+            raise InputError(f"joint: expects {LAYOUT} labels, the data has {ds.train[0].layout}")
+        seed_everything(cfg["seed"])
+        net = build_network(jcfg, 17, len(ds.action_names)).to(device)
+        path = cache.checkpoint_path("joint", "multitask", checkpoint_key(cfg))
+        if path.is_file():
+            state = cache.load_checkpoint(path)
+            net.load_state_dict(state["state"])
+            info = {"cached": True, "checkpoint": str(path), **state.get("summary", {})}
+            quiet(f"joint: loaded from {path}")
+        else:
+            quiet(f"joint: no checkpoint (key {path.stem.split('-')[-1]}): training on {len(ds.train)} sequences, "
+                  f"{size} process(es)")
+            store = TrainStore(ds.train, jcfg["input_size"], jcfg["box_padding"], jcfg["depth_range_m"],
+                               jcfg["share_2d_only"], jcfg["augment"], cfg["seed"], progress=not rank)
+            tcfg = {**jcfg["train"], "supervise": jcfg["supervise"], "decoupled_poses": jcfg["decoupled_poses"]}
+            summary = train(net, store, tcfg, device, cfg["seed"], quiet)
+            summary["train_seconds"] = sum(p["seconds"] for p in summary["phases"].values())
+            summary["n_parameters"] = int(sum(p.numel() for p in net.parameters()))
+            del store
+            if not rank:
+                cache.save_checkpoint(path, {"state": net.state_dict(), "summary": summary, "cfg": jcfg})
+                log(f"joint: trained in {summary['train_seconds']:.0f} s, saved {path}")
+            barrier()
+            info = {"cached": False, "checkpoint": str(path), **summary}
+    finally:
+        if rank:
+            finish_distributed()
+    if rank:
+        return {}
+    finish_distributed()
+    return _evaluate_and_write(cfg, net, ds, info, device, Path(work_dir), log, evaluate, speed_per_cut)
+
+
+def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log, evaluate, speed_per_cut) -> dict:
+    jcfg = cfg["joint"]
+    sec = evaluate(net, ds.test, jcfg, device)
+    examples = sec.pop("_examples")
+    speeds = speed_per_cut(net, jcfg["input_size"], device, repeats=int(jcfg["speed_repeats"]))
+    for rec, sp in zip(sec["per_block"], speeds):
+        rec.update(sp)
+    sec["labels"] = list(ds.action_names)
+    sec["n_blocks"] = net.n_blocks
+    sec["n_parameters"] = int(sum(p.numel() for p in net.parameters()))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    figs = {"per_block": str(plots.plot_speed_tradeoff(
+        sec["per_block"], work_dir / "per_block.png",
+        title=f"joint mode cut at each prediction block ({device}, {jcfg['entry_flow']}, "
+              f"P={jcfg['pyramids']} L={jcfg['levels']})"))}
+    if sec["confusion_matrix"] is not None:
+        figs["confusion_joint"] = str(plots.plot_confusion(np.asarray(sec["confusion_matrix"]), sec["labels"],
+                                                          work_dir / "confusion_joint.png",
+                                                          title=f"joint: top-1 {sec['top1']:.1%}"))
+    if examples:
+        figs["skeleton3d"] = str(_skeleton_figure(examples[0], jcfg, work_dir / "skeleton3d.png"))
+    report = {"joint": sec, "train": {"joint": info}, "figures": figs,
+              "config": {"device": device, "seed": cfg["seed"], "mode": "joint",
+                         **{k: jcfg[k] for k in ("entry_flow", "pyramids", "levels", "input_size", "supervise",
+                                                 "action_features", "decoupled_poses")}}}
+    write_report(work_dir, report, cfg)
+    write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    top1 = "-" if sec["top1"] is None else f"{sec['top1']:.3f}"
+    log(f"joint: pck={sec['pck']:.3f}  mpjpe_mm={sec['mpjpe_mm']:.1f}  top1={top1}  fps={sec['fps']:.1f}")
+    log(f"report: {work_dir / 'report.json'}")
+    return report
+
+
+def _skeleton_figure(ex: dict, jcfg: dict, path: Path) -> Path:
+    """The first test sequence's middle frame: the last block's 3D pose (crop-normalised x, y and z scaled to
+    metres) beside the ground truth, both root-centred."""
+    from joint.data import to_camera
+
+    s = ex["sample"]
+    t = s.n_frames // 2
+    gt = np.asarray(s.joints3d, np.float64)
+    _, X = to_camera(ex["poses"][-1][t:t + 1], ex["matrix"], int(jcfg["input_size"]), s.camera, gt[t:t + 1, 0, 2],
+                     float(jcfg["depth_range_m"]))
+    return plots.plot_skeleton3d([X[0] - X[0, :1], gt[t] - gt[t, :1]], s.layout, path,
+                                 title=f"{s.name} frame {t}: joint mode, last block (left) vs ground truth")
+
+
+__all__ = ["resolve_joint", "run_joint", "checkpoint_key"]
