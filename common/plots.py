@@ -164,8 +164,7 @@ def plot_speed_tradeoff(per_block: Sequence[dict], path, title: str | None = Non
         for x, y, b in pts:
             ax.annotate(str(b), (x, y), textcoords="offset points", xytext=(3, 3), fontsize=8)
     for ax, ylabel in ((ax1, "accuracy"), (ax2, "MPJPE (mm)")):
-        ax.set_xscale("log")
-        ax.set_xlabel("frames per second (log)")
+        ax.set_xlabel("frames per second")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

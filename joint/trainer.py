@@ -28,12 +28,13 @@ from .losses import action_loss, pose_loss
 from .network import MultitaskNet
 
 TRAIN_DEFAULTS = {
-    "pose_steps": 500,          # phase 1 optimiser steps (the paper: ~32k iterations of 32 images)
+    "pose_steps": 400,          # phase 1 optimiser steps (the paper: ~32k iterations of 32 images)
     "action_steps": 100,        # phase 2
-    "joint_steps": 500,         # phase 3: each step = one pose batch + one action batch
+    "joint_steps": 400,         # phase 3: each step = one pose batch + one action batch
     "pose_batch": 32,           # single frames per pose batch, per process (4 x 8 in the paper)
     "clips_per_batch": 4,       # clips per action batch, per process
     "clip_len": 8,              # T
+    "optimizer": "rmsprop",     # rmsprop (the paper; Keras' rho 0.9 and epsilon 1e-7 as the authors' code) | adam
     "lr": 1e-3,
     "lr_drops": [0.7, 0.9],     # fractions of phase 3 after which lr x 0.1 (the paper: epochs 15 and 25 of ~30)
     "decouple_at": 0.5,         # fraction of phase 3 at which the action poses are decoupled
@@ -67,6 +68,18 @@ def _wrap(net: MultitaskNet, device: str):
     return DistributedDataParallel(net, device_ids=ids, find_unused_parameters=True)
 
 
+OPTIMIZERS = ("rmsprop", "adam")
+
+
+def make_optimizer(net: MultitaskNet, name: str, lr: float) -> torch.optim.Optimizer:
+    """RMSprop as Keras 2.1 defines it (the authors' framework: rho 0.9, epsilon 1e-7), or Adam."""
+    if name == "rmsprop":
+        return torch.optim.RMSprop(net.parameters(), lr=lr, alpha=0.9, eps=1e-7)
+    if name == "adam":
+        return torch.optim.Adam(net.parameters(), lr=lr)
+    raise ValueError(f"joint.train.optimizer: expected one of {', '.join(OPTIMIZERS)}, got {name!r}")
+
+
 def _action_params(net: MultitaskNet) -> Iterator[torch.nn.Parameter]:
     yield from net.actions.parameters()
     yield from net.transitions.parameters()
@@ -89,7 +102,7 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
     """Run the three phases; returns a summary (per-phase seconds and losses)."""
     rank, size = world()
     rng = np.random.default_rng([seed, rank, 11])
-    opt = torch.optim.RMSprop(net.parameters(), lr=cfg["lr"])
+    opt = make_optimizer(net, cfg["optimizer"], cfg["lr"])
     sup = cfg.get("supervise", "all")
     T = int(cfg["clip_len"])
     decouple = bool(cfg.get("decoupled_poses")) and net.poses[0].replica is not None
@@ -101,7 +114,7 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return float(loss)
+        return float(loss.detach())
 
     def action_step(model) -> float:
         b = store.action_batch(rng, cfg["clips_per_batch"], T, device)
@@ -109,7 +122,7 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return float(loss) / cfg["action_weight"]
+        return float(loss.detach()) / cfg["action_weight"]
 
     phases = [("pose", int(cfg["pose_steps"])), ("action", int(cfg["action_steps"])),
               ("joint", int(cfg["joint_steps"]))]

@@ -33,6 +33,7 @@ def resolve_joint(raw) -> dict:
     from joint import JOINT_DEFAULTS, SUPERVISE
     from joint.action_block import FEATURES
     from joint.stems import STEMS
+    from joint.trainer import OPTIMIZERS
 
     from .config import _merge
 
@@ -42,6 +43,8 @@ def resolve_joint(raw) -> dict:
     for key, allowed in (("entry_flow", tuple(STEMS)), ("supervise", SUPERVISE), ("action_features", FEATURES)):
         if cfg[key] not in allowed:
             raise InputError(f"joint.{key}: expected one of {', '.join(allowed)}, got {cfg[key]!r}")
+    if cfg["train"]["optimizer"] not in OPTIMIZERS:
+        raise InputError(f"joint.train.optimizer: expected one of {', '.join(OPTIMIZERS)}, got {cfg['train']['optimizer']!r}")
     bad = [p for p in cfg["action_pyramids"] if not isinstance(p, int) or not 1 <= p <= cfg["pyramids"]]
     if bad or cfg["pyramids"] < 1 or cfg["levels"] < 2:
         raise InputError(f"joint: needs pyramids >= 1, levels >= 2 and action_pyramids within 1..pyramids; got "

@@ -54,6 +54,7 @@ def test_joint_pipeline_trains_reports_per_block_and_caches(tmp_path):
     (["joint.entry_flow=alexnet"], "joint.entry_flow: expected one of"),
     (["joint.input_size=100"], "joint.input_size: 100 must be a multiple of 64"),
     (["joint.action_pyramids=[3]"], "action_pyramids within 1..pyramids"),
+    (["joint.train.optimizer=sgd"], "joint.train.optimizer: expected one of rmsprop, adam"),
     (["data.render=false", *TINY], "has no frames with 3D labels"),
 ])
 def test_joint_bad_input_is_one_clear_line(tmp_path, sets, message):
