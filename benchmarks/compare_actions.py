@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from common.claims import compare, mean_std as _stats  # noqa: E402
+from common.claims import claims_markdown, compare, mean_std as _stats  # noqa: E402
 from common.io import write_json, write_text  # noqa: E402
 from stage3_action.nas_space import load_arch, random_arc, save_arch  # noqa: E402
 
@@ -108,13 +108,7 @@ def main(argv=None) -> int:
         lines.append(f"| {arm} | {ARMS[arm][2]} | {len(rs)} | {rs[0]['epochs']} | {100 * m:.1f} ± {100 * s:.1f} | "
                      f"{100 * ms:.1f} ± {100 * ss:.1f} | {rs[0]['n_parameters']} | "
                      f"{np.mean([r['train_seconds'] for r in rs]):.0f} |")
-    lines += ["", "## Claims (a gap counts when it exceeds 2 std)", "", "| claim | gap (points) | 2 std | verdict |",
-              "|---|---|---|---|"]
-    for c in claims:
-        if "gap" in c:
-            lines.append(f"| {c['claim']} | {100 * c['gap']:+.1f} | {200 * c['std']:.1f} | {c['verdict']} |")
-        else:
-            lines.append(f"| {c['claim']} | - | - | {c['verdict']} |")
+    lines += ["", *claims_markdown(claims)]
     write_text(OUT.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

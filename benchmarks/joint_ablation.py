@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from common.claims import compare, mean_std  # noqa: E402
+from common.claims import claims_markdown, compare, mean_std  # noqa: E402
 from common.io import write_json, write_text  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -87,13 +87,7 @@ def markdown(rows, claims, extra) -> str:
         secs = [r["train_seconds"] for r in rs if r["train_seconds"] is not None]
         tail = f"{np.mean(secs):.0f}" if secs else "-"
         lines.append(f"| {arm} | {what} | {len(rs)} | " + " | ".join(cells) + f" | {tail} |")
-    lines += ["", "## Claims (a gap counts when it exceeds 2 std)", "", "| claim | gap (points) | 2 std | verdict |",
-              "|---|---|---|---|"]
-    for c in claims:
-        if "gap" in c:
-            lines.append(f"| {c['claim']} | {100 * c['gap']:+.1f} | {200 * c['std']:.1f} | {c['verdict']} |")
-        else:
-            lines.append(f"| {c['claim']} | - | - | {c['verdict']} |")
+    lines += ["", *claims_markdown(claims)]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,7 @@ of each arm, the gap of the means exceeds 2 standard deviations (sample std, the
 otherwise the claim is "not resolved"."""
 from __future__ import annotations
 
-from typing import Dict, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
@@ -22,3 +22,16 @@ def compare(a: Sequence[float], b: Sequence[float], higher_is_better: bool = Tru
     std = max(sa, sb)
     verdict = ("holds" if gap > 0 else "reversed") if abs(gap) > 2 * std else "not resolved"
     return {"mean_a": ma, "std_a": sa, "mean_b": mb, "std_b": sb, "gap": gap, "std": std, "verdict": verdict}
+
+
+def claims_markdown(claims: Sequence[dict], scale: float = 100.0) -> List[str]:
+    """Markdown lines of a claims table: ``claim``, ``gap`` and ``std`` (times ``scale``: points for fractions)
+    and ``verdict``; a claim without a gap is "not measured" or similar."""
+    lines = ["## Claims (a gap counts when it exceeds 2 std)", "", "| claim | gap (points) | 2 std | verdict |",
+             "|---|---|---|---|"]
+    for c in claims:
+        if "gap" in c:
+            lines.append(f"| {c['claim']} | {scale * c['gap']:+.1f} | {2 * scale * c['std']:.1f} | {c['verdict']} |")
+        else:
+            lines.append(f"| {c['claim']} | - | - | {c['verdict']} |")
+    return lines

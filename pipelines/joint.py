@@ -66,7 +66,6 @@ def checkpoint_key(cfg: dict) -> str:
 def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> dict:
     from joint import build_network
     from joint.data import TrainStore
-    from joint.evaluate import evaluate, speed_per_cut
     from joint.trainer import barrier, finish_distributed, init_distributed, train, world
 
     device = resolve_device(cfg["device"])
@@ -109,16 +108,16 @@ def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> 
                 log(f"joint: trained in {summary['train_seconds']:.0f} s, saved {path}")
             barrier()
             info = {"cached": False, "checkpoint": str(path), **summary}
-    finally:
-        if rank:
-            finish_distributed()
+    finally:  # leaving the group also releases a rank still waiting at a barrier when another one failed
+        finish_distributed()
     if rank:
         return {}
-    finish_distributed()
-    return _evaluate_and_write(cfg, net, ds, info, device, Path(work_dir), log, evaluate, speed_per_cut)
+    return _evaluate_and_write(cfg, net, ds, info, device, Path(work_dir), log)
 
 
-def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log, evaluate, speed_per_cut) -> dict:
+def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log) -> dict:
+    from joint.evaluate import evaluate, speed_per_cut
+
     jcfg = cfg["joint"]
     sec = evaluate(net, ds.test, jcfg, device)
     examples = sec.pop("_examples")

@@ -42,7 +42,8 @@ def test_joint_pipeline_trains_reports_per_block_and_caches(tmp_path):
     # evaluation-only options reuse the checkpoint; a switch of the ablations trains a new one
     r = run_pipeline(tmp_path, PIPE, *TINY, "joint.test_stride=2", work="again")
     assert "loaded from" in r.stdout and _report(tmp_path, "again")["train"]["joint"]["cached"] is True
-    for switch in ("joint.supervise=last", "joint.action_features=pose", "joint.decoupled_poses=false"):
+    for switch in ("joint.supervise=last", "joint.action_features=pose", "joint.decoupled_poses=false",
+                   "joint.entry_flow=vgg16", "joint.entry_flow=resnet"):
         r = run_pipeline(tmp_path, PIPE, *TINY, switch, work="ablation")
         assert "no checkpoint" in r.stdout, switch
         assert len(_report(tmp_path, "ablation")["joint"]["per_block"]) == 4
