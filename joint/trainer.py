@@ -43,6 +43,10 @@ TRAIN_DEFAULTS = {
 }
 
 
+#: the training summary keeps each loss averaged over this many steps (the curves of train_joint.png)
+CURVE_EVERY = 10
+
+
 # ------------------------------------------------------------------------------------------ distributed
 def world() -> Tuple[int, int]:
     """(rank, world size) of a ``torchrun`` launch; (0, 1) otherwise."""
@@ -154,11 +158,11 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
         bar.close()
         info = {"steps": steps, "seconds": time.perf_counter() - t0}
         info.update({f"{k}_loss_last": float(np.mean(v[-max(1, steps // 10):])) for k, v in hist.items() if v})
+        info.update({f"{k}_loss_curve": [float(np.mean(v[i:i + CURVE_EVERY])) for i in range(0, len(v), CURVE_EVERY)]
+                     for k, v in hist.items() if v})
         summary["phases"][phase] = info
         log(f"joint: {phase} phase, {steps} steps in {info['seconds']:.0f} s  " +
             "  ".join(f"{k}={v:.4f}" for k, v in info.items() if k.endswith("_last")))
-    if decouple and not net.poses[0].decoupled:  # phase 3 skipped: decouple at the end, as a no-op copy
-        net.copy_replicas()
     net.eval()
     return summary
 

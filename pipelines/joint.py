@@ -117,6 +117,7 @@ def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> 
 
 def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log) -> dict:
     from joint.evaluate import evaluate, speed_per_cut
+    from joint.trainer import CURVE_EVERY
 
     jcfg = cfg["joint"]
     sec = evaluate(net, ds.test, jcfg, device)
@@ -136,6 +137,14 @@ def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log) -> dict
         figs["confusion_joint"] = str(plots.plot_confusion(np.asarray(sec["confusion_matrix"]), sec["labels"],
                                                           work_dir / "confusion_joint.png",
                                                           title=f"joint: top-1 {sec['top1']:.1%}"))
+    phases = info.get("phases", {})
+    curves = {f"{task} loss ({', '.join(p for p in phases if f'{task}_loss_curve' in phases[p])} phases)":
+              sum((phases[p].get(f"{task}_loss_curve", []) for p in phases), []) for task in ("pose", "action")}
+    curves = {k: v for k, v in curves.items() if v}
+    if curves:  # a checkpoint trained before the curves were kept has none
+        figs["train_joint"] = str(plots.plot_curves(curves, work_dir / "train_joint.png", f"x {CURVE_EVERY} steps",
+                                                    "loss (action: cross-entropy summed over blocks)",
+                                                    title="joint mode: training, phase after phase"))
     if examples:
         figs["skeleton3d"] = str(_skeleton_figure(examples[0], jcfg, work_dir / "skeleton3d.png"))
     report = {"joint": sec, "train": {"joint": info}, "figures": figs,

@@ -36,7 +36,8 @@ def test_joint_pipeline_trains_reports_per_block_and_caches(tmp_path):
     assert j["top1"] == j["per_block"][-1]["top1"] and j["pck"] == j["per_block"][-1]["pck"]
     assert j["n_clips"] == 12 and len(j["confusion_matrix"]) == 12
     assert rep["train"]["joint"]["cached"] is False and set(rep["train"]["joint"]["phases"]) == {"pose", "action", "joint"}
-    for f in ("per_block.png", "confusion_joint.png", "skeleton3d.png", "report.md", "config.yaml"):
+    for f in ("per_block.png", "confusion_joint.png", "skeleton3d.png", "train_joint.png", "report.md",
+              "config.yaml"):
         assert (tmp_path / "out" / f).is_file(), f
     assert "| block | pyramid | level |" in (tmp_path / "out" / "report.md").read_text()
     # evaluation-only options reuse the checkpoint; a switch of the ablations trains a new one
