@@ -19,12 +19,13 @@ JOINT_DEFAULTS = {
     "depth_range_m": 2.0,        # z target: root at 0.5, this many metres = 1 (section 4.2.1)
     "share_2d_only": 0.25,       # training sequences whose 3D is hidden from the loss (2D-annotated images)
     "test_stride": 3,            # frames between a test clip's frames
+    "flip_test": True,           # evaluation also on the mirrored frames and clips (the authors' multi-clip test)
     "train": copy.deepcopy(TRAIN_DEFAULTS),
     "augment": copy.deepcopy(AUGMENT_DEFAULTS),
     "speed_repeats": 3,          # timings per cut (median) for per_block fps
 }
 #: options that change only the evaluation, never the trained weights (not in the checkpoint key)
-EVAL_ONLY = ("test_stride", "speed_repeats")
+EVAL_ONLY = ("test_stride", "flip_test", "speed_repeats")
 SUPERVISE = ("all", "last")
 
 

@@ -12,7 +12,10 @@ paper mixes MPII's 2D images with 3D data.
 Training sequences are cropped once into memory with room around the box (``STORE_MARGIN``); each batch
 then draws its augmentation from that store: rotation, scale, horizontal flip (left and right joints
 exchanged), colour (a per-channel power, as the authors' code, JOINT_MODEL_NOTES.md section 6) and, for
-clips, temporal subsampling by a random stride.
+clips, temporal subsampling by a random stride. The default geometry is the authors' Human3.6M setting
+(rotation +-10 deg, scale 0.8-1.2; the synthetic world is filmed like Human3.6M, upright people, no rotated
+test crops); the paper's MPII setting (+-40 deg, 0.7-1.3) is ``augment.rotation_deg: 40, augment.scale: [0.7,
+1.3]``, and on the small default budget it cost 11 points of PCK (0.46 against 0.57 after 300 pose steps).
 """
 from __future__ import annotations
 
@@ -31,8 +34,8 @@ from common.skeleton import get_layout
 STORE_MARGIN = 1.5
 
 AUGMENT_DEFAULTS = {
-    "rotation_deg": 40.0,        # uniform in +-, frames and clips (section 4.2.3)
-    "scale": [0.7, 1.3],         # box side multiplier
+    "rotation_deg": 10.0,        # uniform in +-, frames and clips (the paper, section 4.2.3: 40 on MPII)
+    "scale": [0.8, 1.2],         # box side multiplier (the paper: 0.7-1.3)
     "flip": True,                # horizontal flip, p = 0.5
     "colour": [0.9, 1.1],        # per-channel power of the [0, 1] image
     "strides": [2, 3, 4],        # clip temporal subsampling (the paper: 3 to 10 on 25-30 fps videos)

@@ -1,7 +1,8 @@
 """Evaluation of the joint mode, block by block (seed 001, sections 4.1.1 and 4.5.4, Fig. 9).
 
 Every test sequence is cropped by its ground-truth box; the network runs once on all its frames (poses of every
-block) and once on its clips of ``clip_len`` frames at ``test_stride`` (actions of every block). Per block:
+block) and once on its clips of ``clip_len`` frames at ``test_stride`` (actions of every block); with
+``flip_test`` the mirrored frames and clips run too (``run_sequence``). Per block:
 
 - ``pck``: PCK@0.2 of the ground-truth torso (left shoulder - right hip) in image pixels, visible joints;
 - ``mpjpe_mm`` / ``p_mpjpe_mm``: the pose in camera metres (inverse crop, depth from the ground-truth root depth
@@ -15,7 +16,7 @@ block) and once on its clips of ``clip_len`` frames at ``test_stride`` (actions 
 from __future__ import annotations
 
 import time
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -23,6 +24,7 @@ from tqdm import tqdm
 
 from common import metrics
 from common.dataset import Sample
+from common.skeleton import get_layout
 
 from .data import clip_frames, normalise, eval_crops, to_camera
 from .network import MultitaskNet
@@ -40,17 +42,29 @@ def clip_starts(n: int, clip_len: int, stride: int) -> List[int]:
 
 
 @torch.no_grad()
-def run_sequence(net: MultitaskNet, frames: torch.Tensor, clip_len: int, stride: int, batch: int = 32):
-    """Poses of every block for every frame (list of (T, J, 4)), and per block the clips' softmax (clips, A)
-    or None, plus the centred clip's softmax."""
+def run_sequence(net: MultitaskNet, frames: torch.Tensor, clip_len: int, stride: int, batch: int = 32,
+                 flip_perm: Optional[np.ndarray] = None):
+    """Poses of every block for every frame (list of (T, J, 4)), and per block the clips' class log-probabilities
+    (clips, A) or None, the centred clip's last. With ``flip_perm`` (the layout's left/right permutation) the
+    mirrored frames run too: their poses, mirrored back (x -> 1 - x, left and right exchanged), are averaged with
+    the direct ones, and each clip's log-probabilities are summed with its mirror's (the authors' multi-clip
+    test multiplies the softmax over clips and their flips, JOINT_MODEL_NOTES.md section 6)."""
     n = frames.shape[0]
-    chunks = [net(frames[i:i + batch])["poses"] for i in range(0, n, batch)]
-    poses = [torch.cat([c[b] for c in chunks]).cpu().numpy() for b in range(net.n_blocks)]
+    views = [frames] if flip_perm is None else [frames, frames.flip(-1)]
     idx = [clip_frames(n, clip_len, stride, start=s) for s in clip_starts(n, clip_len, stride)]
     idx.append(clip_frames(n, clip_len, stride))
-    out = net(frames[torch.as_tensor(np.concatenate(idx))], clip_len=clip_len)["actions"]
-    probs = [None if a is None else torch.softmax(a, -1).cpu().numpy() for a in out]
-    return poses, probs
+    idx = torch.as_tensor(np.concatenate(idx))
+    poses, logp = None, None
+    for v, view in enumerate(views):
+        chunks = [net(view[i:i + batch])["poses"] for i in range(0, n, batch)]
+        p = [torch.cat([c[b] for c in chunks]).cpu().numpy() for b in range(net.n_blocks)]
+        out = [None if a is None else torch.log_softmax(a, -1).cpu().numpy()
+               for a in net(view[idx], clip_len=clip_len)["actions"]]
+        if v:
+            p = [np.concatenate([1.0 - q[:, flip_perm, :1], q[:, flip_perm, 1:]], -1) for q in p]
+        poses = p if poses is None else [a + b for a, b in zip(poses, p)]
+        logp = out if logp is None else [None if a is None else a + b for a, b in zip(logp, out)]
+    return [p / len(views) for p in poses], logp
 
 
 @torch.no_grad()
@@ -98,6 +112,7 @@ def evaluate(net: MultitaskNet, samples: Sequence[Sample], cfg: dict, device: st
     S, T = int(cfg["input_size"]), int(cfg["train"]["clip_len"])
     stride, depth_range = int(cfg["test_stride"]), float(cfg["depth_range_m"])
     nb = net.n_blocks
+    perm = get_layout(samples[0].layout).flip_permutation if cfg.get("flip_test") else None
     acc = {"uv": [[] for _ in range(nb)], "X": [[] for _ in range(nb)], "gt2": [], "vis": [], "gt3": [],
            "multi": [[] for _ in range(nb)], "single": [[] for _ in range(nb)], "labels": []}
     seconds, frames_total, examples = 0.0, 0, []
@@ -105,7 +120,7 @@ def evaluate(net: MultitaskNet, samples: Sequence[Sample], cfg: dict, device: st
                                dynamic_ncols=True)):
         t0 = time.perf_counter()
         crops, M = eval_crops(s, S, float(cfg["box_padding"]))
-        poses, probs = run_sequence(net, normalise(crops, device), T, stride)
+        poses, logp = run_sequence(net, normalise(crops, device), T, stride, flip_perm=perm)
         seconds += time.perf_counter() - t0
         frames_total += s.n_frames
         gt3 = np.asarray(s.joints3d, np.float64)
@@ -113,9 +128,9 @@ def evaluate(net: MultitaskNet, samples: Sequence[Sample], cfg: dict, device: st
             uv, X = to_camera(poses[b], M, S, s.camera, gt3[:, 0, 2], depth_range)
             acc["uv"][b].append(uv)
             acc["X"][b].append(X - X[:, :1])
-            if probs[b] is not None:
-                acc["multi"][b].append(int(np.argmax(np.log(probs[b][:-1] + 1e-12).mean(0))))
-                acc["single"][b].append(int(np.argmax(probs[b][-1])))
+            if logp[b] is not None:
+                acc["multi"][b].append(int(np.argmax(logp[b][:-1].sum(0))))
+                acc["single"][b].append(int(np.argmax(logp[b][-1])))
         acc["gt2"].append(np.asarray(s.joints2d, np.float64))
         acc["vis"].append(np.asarray(s.visible, bool))
         acc["gt3"].append(gt3 - gt3[:, :1])
@@ -138,7 +153,7 @@ def evaluate(net: MultitaskNet, samples: Sequence[Sample], cfg: dict, device: st
             "top1": action_last[-1]["top1"] if action_last else None,
             "top1_single_clip": action_last[-1]["top1_single_clip"] if action_last else None,
             "fps": frames_total / max(seconds, 1e-9), "n_clips": len(samples), "n_frames": frames_total,
-            "test_stride": stride, "per_block": per_block, "_examples": examples,
+            "test_stride": stride, "flip_test": perm is not None, "per_block": per_block, "_examples": examples,
             "confusion_matrix": metrics.confusion(acc["labels"], acc["multi"][action_last[-1]["block"] - 1],
                                                   net.n_actions).tolist() if action_last else None}
 
