@@ -5,12 +5,12 @@ statistics too); (3) both, alternating one batch of single frames for pose and o
 each followed by its own optimiser step (the paper: "alternating one batch containing pose estimation samples
 only and another batch containing action samples only"). The learning rate is divided by 10 at the fractions
 ``lr_drops`` of phase 3. The paper uses RMSprop at 1e-3 (``optimizer: rmsprop``, ``lr: 1e-3``); the small CPU
-default is Adam at 3e-3, which on the default budget (300 pose steps, single runs) reached PCK 0.71 where RMSprop
-at 1e-3 reached 0.57 and Adam at 1e-3 0.52. With ``separate_optimizers`` the pose and the action batches keep their own
-optimiser state, as the authors' code does by compiling a pose model and an action model
-(JOINT_MODEL_NOTES.md section 6): RMSprop (or Adam) then scales each task's steps by that task's own gradient
-magnitude, whatever the loss weights; with one shared state, the pose gradients enter the scale of the action
-steps on the shared layers and the other way round. With ``decoupled_poses`` the replica projections are copied from W_h / W_d
+default is Adam at 3e-3, which after 300 pose steps (default augmentation, single runs) reached PCK 0.71 where
+RMSprop at 1e-3 reached 0.57 and Adam at 1e-3 0.52. With ``separate_optimizers`` the pose and the action batches
+keep their own optimiser state, as the authors' code does by compiling a pose model and an action model (JOINT_MODEL_NOTES.md
+section 6): RMSprop (or Adam) then scales each task's steps by that task's own gradient magnitude, whatever the
+loss weights; with one shared state, the pose gradients enter the scale of the action steps on the shared
+layers and the other way round. With ``decoupled_poses`` the replica projections are copied from W_h / W_d
 at ``decouple_at`` of phase 3 (section 3.3.4), after which the action loss flows through the replicas only.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) every phase wraps the network in
@@ -40,7 +40,7 @@ TRAIN_DEFAULTS = {
     "pose_batch": 32,           # single frames per pose batch, per process (4 x 8 in the paper)
     "clips_per_batch": 4,       # clips per action batch, per process
     "clip_len": 8,              # T
-    "optimizer": "adam",        # adam | rmsprop (the paper, at lr 1e-3; Keras' rho 0.9 and epsilon 1e-7 as the authors' code)
+    "optimizer": "adam",        # adam | rmsprop (the paper, lr 1e-3; Keras' rho 0.9, epsilon 1e-7 as the authors' code)
     "separate_optimizers": True,  # pose and action batches with their own optimiser state (the authors' code)
     "lr": 3e-3,                 # (the paper: 1e-3 with RMSprop)
     "lr_drops": [0.7, 0.9],     # fractions of phase 3 after which lr x 0.1 (the paper: epochs 15 and 25 of ~30)
