@@ -7,11 +7,12 @@ only and another batch containing action samples only"). The learning rate is di
 ``lr_drops`` of phase 3. The paper uses RMSprop at 1e-3 (``optimizer: rmsprop``, ``lr: 1e-3``); the small CPU
 default is Adam at 3e-3, which after 300 pose steps (default augmentation, single runs) reached PCK 0.71 where
 RMSprop at 1e-3 reached 0.57 and Adam at 1e-3 0.52. With ``separate_optimizers`` the pose and the action batches
-keep their own optimiser state, as the authors' code does by compiling a pose model and an action model (JOINT_MODEL_NOTES.md
-section 6): RMSprop (or Adam) then scales each task's steps by that task's own gradient magnitude, whatever the
-loss weights; with one shared state, the pose gradients enter the scale of the action steps on the shared
-layers and the other way round. With ``decoupled_poses`` the replica projections are copied from W_h / W_d
-at ``decouple_at`` of phase 3 (section 3.3.4), after which the action loss flows through the replicas only.
+keep their own optimiser state, as the authors' code does by compiling a pose model and an action model
+(JOINT_MODEL_NOTES.md section 6): RMSprop (or Adam) then scales each task's steps by that task's own gradient
+magnitude, whatever the loss weights; with one shared state, the pose gradients enter the scale of the action
+steps on the shared layers and the other way round. With ``decoupled_poses`` the replica projections are
+copied from W_h / W_d at ``decouple_at`` of phase 3 (section 3.3.4), after which the action loss flows through
+the replicas only.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE`` > 1) every phase wraps the network in
 ``DistributedDataParallel`` (gloo on CPU, NCCL on CUDA); each rank draws its own batches (seeded by seed and
