@@ -72,7 +72,7 @@ def speed_per_cut(net: MultitaskNet, input_size: int, device: str, pose_batch: i
                   repeats: int = 3) -> List[Dict[str, float]]:
     """Frames per second of the network cut after each block: pose only on batches of ``pose_batch`` frames,
     pose and action on one clip of ``clip_len`` frames (section 4.5.4); median of ``repeats`` timings after a
-    warm-up run."""
+    warm-up run (and two runs of the whole network first)."""
     g = torch.Generator().manual_seed(0)
     x = torch.randn(max(pose_batch, clip_len), 3, input_size, input_size, generator=g).to(device)
 
@@ -89,6 +89,8 @@ def speed_per_cut(net: MultitaskNet, input_size: int, device: str, pose_batch: i
             ts.append(time.perf_counter() - t0)
         return float(np.median(ts))
 
+    for _ in range(2):  # allocator and caches warm before the first cut is timed
+        net(x[:clip_len], clip_len=clip_len)
     out = []
     for b in range(net.n_blocks):
         rec = {"fps": pose_batch / timed(lambda: net(x[:pose_batch], upto=b))}
