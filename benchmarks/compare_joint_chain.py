@@ -1,6 +1,6 @@
 """Joint mode against the modular chain on the same synthetic test split; one command:
 
-    python benchmarks/compare_joint_chain.py [--seeds 0] [--chain pipelines/rgb_to_action.yaml]
+    python benchmarks/compare_joint_chain.py [--seeds 0 1 2] [--chain pipelines/rgb_to_action.yaml]
                                             [--joint pipelines/joint_multitask.yaml] [--set KEY=VALUE ...]
 
 Runs both pipeline files through ``pipelines/run.py`` (checkpoints cached; a rerun only evaluates), each on its
@@ -44,7 +44,7 @@ def run(system: str, pipeline: str, seed: int, sets: list) -> dict:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--chain", default="pipelines/rgb_to_action.yaml")
     p.add_argument("--joint", default="pipelines/joint_multitask.yaml")
     p.add_argument("--set", nargs="+", default=[], dest="sets", metavar="KEY=VALUE",
