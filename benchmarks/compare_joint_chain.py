@@ -2,9 +2,10 @@
 
     python benchmarks/compare_joint_chain.py [--seeds 0 1 2] [--chain pipelines/rgb_to_action.yaml]
                                             [--joint pipelines/joint_multitask.yaml] [--set KEY=VALUE ...]
+                                            [--chain-set KEY=VALUE ...] [--work-root DIR]
 
 Runs both pipeline files through ``pipelines/run.py`` (checkpoints cached; a rerun only evaluates), each on its
-own work dir under ``work_dirs/compare_joint_chain/``, and tabulates, from frames: action top-1 (multi-clip),
+own work dir under ``--work-root`` (``work_dirs/compare_joint_chain/``), and tabulates, from frames: action top-1 (multi-clip),
 MPJPE of the 3D poses (root-aligned, mm), input frames per second of the whole evaluation (decoding included)
 and training seconds (as recorded when the checkpoint was trained). For the chain these are ``end_to_end.top1`` / ``mpjpe_mm`` / ``fps``; for the joint mode
 ``joint.top1`` / ``mpjpe_mm`` / ``fps`` (its 3D uses the ground-truth root depth to place the crop-normalised
@@ -26,8 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "compare_joint_chain"
 
 
-def run(system: str, pipeline: str, seed: int, sets: list) -> dict:
-    work = REPO / "work_dirs" / "compare_joint_chain" / f"{system}_seed{seed}"
+def run(system: str, pipeline: str, seed: int, sets: list, work_root: Path) -> dict:
+    work = work_root / f"{system}_seed{seed}"
     cmd = [sys.executable, "pipelines/run.py", pipeline, "--work-dir", str(work), "--set", f"seed={seed}", *sets]
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     if r.returncode != 0:
@@ -49,11 +50,16 @@ def main(argv=None) -> int:
     p.add_argument("--joint", default="pipelines/joint_multitask.yaml")
     p.add_argument("--set", nargs="+", default=[], dest="sets", metavar="KEY=VALUE",
                    help="options for the joint pipeline (e.g. joint.entry_flow=vgg16)")
+    p.add_argument("--chain-set", nargs="+", default=[], dest="chain_sets", metavar="KEY=VALUE",
+                   help="options for the chain pipeline")
+    p.add_argument("--work-root", default=str(REPO / "work_dirs" / "compare_joint_chain"))
     p.add_argument("--out", default=str(OUT), help="results path without suffix")
     a = p.parse_args(argv)
-    rows = [run("chain", a.chain, s, []) for s in a.seeds] + [run("joint", a.joint, s, a.sets) for s in a.seeds]
+    root = Path(a.work_root)
+    rows = [run("chain", a.chain, s, a.chain_sets, root) for s in a.seeds] + \
+        [run("joint", a.joint, s, a.sets, root) for s in a.seeds]
     lines = ["# Joint mode vs the modular chain, synthetic test split, from frames (mean ± std over seeds)", "",
-             f"Seeds {a.seeds}; chain `{a.chain}`; joint `{a.joint}` {' '.join(a.sets)}", "",
+             f"Seeds {a.seeds}; chain `{a.chain}` {' '.join(a.chain_sets)}; joint `{a.joint}` {' '.join(a.sets)}", "",
              "| system | action top-1 % | MPJPE mm | frames/s | train s |", "|---|---|---|---|---|"]
     for system in ("chain", "joint"):
         rs = [r for r in rows if r["system"] == system]
