@@ -5,11 +5,12 @@
                                             [--chain-set KEY=VALUE ...] [--work-root DIR]
 
 Runs both pipeline files through ``pipelines/run.py`` (checkpoints cached; a rerun only evaluates), each on its
-own work dir under ``--work-root`` (``work_dirs/compare_joint_chain/``), and tabulates, from frames: action top-1 (multi-clip),
-MPJPE of the 3D poses (root-aligned, mm), input frames per second of the whole evaluation (decoding included)
-and training seconds (as recorded when the checkpoint was trained). For the chain these are ``end_to_end.top1`` / ``mpjpe_mm`` / ``fps``; for the joint mode
-``joint.top1`` / ``mpjpe_mm`` / ``fps`` (its 3D uses the ground-truth root depth to place the crop-normalised
-pose in metres, as the seed evaluates). Results: ``benchmarks/results/compare_joint_chain.{json,md}``.
+own work dir under ``--work-root`` (``work_dirs/compare_joint_chain/``), and tabulates, from frames: action top-1
+(multi-clip), MPJPE of the 3D poses (root-aligned, mm), input frames per second of the whole evaluation (decoding
+included) and training seconds (as recorded when the checkpoint was trained). For the chain these are
+``end_to_end.top1`` / ``mpjpe_mm`` / ``fps``; for the joint mode ``joint.top1`` / ``mpjpe_mm`` / ``fps`` (its 3D
+uses the ground-truth root depth to place the crop-normalised pose in metres, as the seed evaluates).
+Results: ``benchmarks/results/compare_joint_chain.{json,md}``.
 """
 import sys
 from pathlib import Path
