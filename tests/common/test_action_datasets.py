@@ -6,17 +6,16 @@ import pytest
 
 from common.errors import InputError
 from common.ntu import ntu_sample, ntu_samples, read_label_map
-from common.paths import shared
 from common.penn_action import PENN_ACTIONS, carve, penn_sample, penn_samples
 from common.readers import read_penn_mat
 from common.skeleton import get_layout
+from real_data import need  # noqa: E402
 
 H36M = get_layout("h36m17")
-PENN = shared("penn_action/train")
 
 
 def test_penn_sample_conversion_on_real_file():
-    f = sorted(PENN.glob("*.mat"))[0]
+    f = sorted(need("penn_action/train").glob("*.mat"))[0]
     m, s = read_penn_mat(f), penn_sample(f)
     assert s.layout == "h36m17" and s.joints3d is None and s.joints2d.shape == (m["nframes"], 17, 2)
     assert PENN_ACTIONS[s.action] == m["action"] and s.image_size == (m["dimensions"][1], m["dimensions"][0])
@@ -29,7 +28,7 @@ def test_penn_sample_conversion_on_real_file():
 
 
 def test_carve_is_stratified_deterministic_and_disjoint():
-    samples = penn_samples(PENN, progress=False)[:300]
+    samples = penn_samples(need("penn_action/train"), progress=False)[:300]
     a = carve(samples, (0.1, 0.2), seed=0)
     b = carve(samples, (0.1, 0.2), seed=0)
     assert [[s.name for s in p] for p in a] == [[s.name for s in p] for p in b]
@@ -51,9 +50,9 @@ def test_penn_errors(tmp_path):
 
 
 def test_ntu_sample_is_a_consistent_unmirrored_person():
-    s = ntu_samples(shared("ntu"))[0]
+    s = ntu_samples(need("ntu"))[0]
     assert s.action == 0 and s.subject == 1 and s.n_frames == 103
-    assert read_label_map(shared("ntu/label_map_ntu60.txt"))[s.action] == "drink water"
+    assert read_label_map(need("ntu/label_map_ntu60.txt"))[s.action] == "drink water"
     X, x = s.joints3d.reshape(-1, 3), s.joints2d.reshape(-1, 2)
     for ax in (0, 1):  # 2D = a pinhole projection of 3D with a positive focal length on both axes
         A = np.c_[X[:, ax] / X[:, 2], np.ones(len(X))]
@@ -65,7 +64,7 @@ def test_ntu_sample_is_a_consistent_unmirrored_person():
 
 
 def test_ntu_errors(tmp_path):
-    src = shared("ntu/S001C001P001R001A001.skeleton")
+    src = need("ntu/S001C001P001R001A001.skeleton")
     shutil.copy(src, tmp_path / "clip.skeleton")
     with pytest.raises(InputError, match="SsssCcccPpppRrrrAaaa"):
         ntu_sample(tmp_path / "clip.skeleton")
