@@ -8,7 +8,7 @@ the arm's options), in its own process (``OMP_NUM_THREADS=1`` each, ``--jobs`` a
 cached and a rerun only trains what is missing. Numbers are top-1 on the holdout part carved from the shared
 official train split (the reported "validation top-1"; model selection uses the separate ``val`` part).
 The random arm draws one architecture per seed (uniform over the space, ``nas_space.random_arc``, seed 1000+S)
-and trains it with the same budget. Claims follow ``INTERFACES.md``: a gap counts when it exceeds 2 std
+and trains it with the same budget. Claims follow ``docs/interfaces.md``: a gap counts when it exceeds 2 std
 (sample std over seeds, the larger of the two arms); otherwise "not resolved". ``--only`` re-runs some arms and
 merges them into the last results.
 """

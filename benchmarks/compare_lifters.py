@@ -3,7 +3,7 @@
 
     python benchmarks/compare_lifters.py [--seeds 0 1 2] [--epochs 10] [--jobs 2] [--out benchmarks/results]
 
-Protocol (``INTERFACES.md``, "Mocap evaluation protocol"): leave one source out - train on synthetic-world
+Protocol (``docs/interfaces.md``, "Mocap evaluation protocol"): leave one source out - train on synthetic-world
 poses plus the Bandai mocap and evaluate on the CMU files, then train with CMU and evaluate on Bandai; the
 evaluation views are the 8 real H36M cameras of S9 and S11, ground-truth 2D (and detector-like noisy 2D:
 5 px, 5 % dropped joints). Each run is ``pipelines/lift_mocap.yaml`` with ``--set`` overrides, so every number

@@ -5,7 +5,7 @@
 Every run is ``pipelines/run.py pipelines/joint_multitask.yaml --set seed=S`` plus the arm's switches (and the
 ``--set`` options given here, e.g. a smaller training budget), in its own process (``OMP_NUM_THREADS=1``,
 ``--jobs`` at once); checkpoints are cached, so a rerun only trains what is missing. Metrics are those of the
-last prediction block on the synthetic test split. Claims follow ``INTERFACES.md``: a gap counts when it
+last prediction block on the synthetic test split. Claims follow ``docs/interfaces.md``: a gap counts when it
 exceeds 2 std (sample std over seeds, the larger of the two arms); otherwise "not resolved". Results:
 ``benchmarks/results/joint_ablation.{json,md}``.
 """

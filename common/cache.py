@@ -1,7 +1,7 @@
 """The git-ignored cache of trained checkpoints, keyed by a hash of what determines the training.
 
 A checkpoint's key hashes its stage config, its training data config and the seed - never evaluation-only
-keys, the work dir or ``--input`` (``INTERFACES.md``, "Caching and training on demand").
+keys, the work dir or ``--input`` (``docs/interfaces.md``, "Caching and training on demand").
 """
 from __future__ import annotations
 

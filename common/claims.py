@@ -1,4 +1,4 @@
-"""The claim rule of ``INTERFACES.md`` ("Claims and noise"): a variant beats another only when, over the seeds
+"""The claim rule of ``docs/interfaces.md`` ("Claims and noise"): a variant beats another only when, over the seeds
 of each arm, the gap of the means exceeds 2 standard deviations (sample std, the larger of the two arms);
 otherwise the claim is "not resolved"."""
 from __future__ import annotations

@@ -4,7 +4,9 @@
   [0, 1], ``image_size`` (width, height), ``fps``, ``layout`` name.
 - :class:`Pose3DSeq`: ``joints`` (P, T, J, 3) in metres, camera frame, root-relative (pelvis at the origin),
   ``scores`` (P, T, J), ``fps``, ``layout`` name.
-- :class:`ActionResult`: ``scores`` (C,) class probabilities, ``labels`` (C names); ``label`` is the arg-max.
+- :class:`ActionResult`: ``scores`` (C,) class probabilities, ``labels`` (C names), ``unknown_threshold``;
+  ``label`` is the arg-max, ``decision`` the same or ``"unknown"`` when the top probability is below the
+  threshold (the open-set answer written to ``action.json``).
 """
 from __future__ import annotations
 
@@ -146,6 +148,7 @@ class Pose3DSeq(_NpzMixin):
 class ActionResult(_NpzMixin):
     scores: np.ndarray
     labels: Tuple[str, ...] = field(default_factory=tuple)
+    unknown_threshold: float = 0.0
 
     def __post_init__(self):
         s = _check_array("ActionResult.scores", self.scores, 1)
@@ -154,6 +157,7 @@ class ActionResult(_NpzMixin):
             raise InputError(f"ActionResult.labels: {len(labels)} names for {s.shape[0]} class scores")
         object.__setattr__(self, "scores", s)
         object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "unknown_threshold", float(self.unknown_threshold))
 
     @property
     def index(self) -> int:
@@ -163,5 +167,38 @@ class ActionResult(_NpzMixin):
     def label(self) -> str:
         return self.labels[self.index]
 
+    @property
+    def probability(self) -> float:
+        return float(self.scores[self.index])
+
+    @property
+    def unknown(self) -> bool:
+        """True when the top probability is below ``unknown_threshold``: the action is outside the vocabulary."""
+        return self.probability < self.unknown_threshold
+
+    @property
+    def decision(self) -> str:
+        return UNKNOWN if self.unknown else self.label
+
+    def top(self, k: int = 5) -> list:
+        """The ``k`` most probable classes as ``[{label, probability}]``, most probable first."""
+        order = np.argsort(-self.scores, kind="stable")[:k]
+        return [{"label": self.labels[i], "probability": float(self.scores[i])} for i in order]
+
     def to_json(self) -> dict:
-        return {"label": self.label, "scores": [float(x) for x in self.scores], "label_set": list(self.labels)}
+        """``action.json``: ``label`` (``"unknown"`` below the threshold), ``probability`` (of the top class),
+        ``top5``, ``unknown``, ``unknown_threshold``, ``scores`` and ``label_set``."""
+        return {"label": self.decision, "probability": self.probability, "top5": self.top(5),
+                "unknown": self.unknown, "unknown_threshold": self.unknown_threshold,
+                "scores": [float(x) for x in self.scores], "label_set": list(self.labels)}
+
+
+#: the open-set answer for an action outside the vocabulary
+UNKNOWN = "unknown"
+
+
+def slice_frames(seq, start: int, stop: int):
+    """Frames ``[start, stop)`` of a :class:`Pose2DSeq` or :class:`Pose3DSeq` (every person)."""
+    if isinstance(seq, Pose2DSeq):
+        return Pose2DSeq(seq.keypoints[:, start:stop], seq.scores[:, start:stop], seq.image_size, seq.fps, seq.layout)
+    return Pose3DSeq(seq.joints[:, start:stop], seq.scores[:, start:stop], seq.fps, seq.layout)

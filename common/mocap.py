@@ -1,6 +1,6 @@
 """Real motion capture as lifting samples: BVH files -> h36m17 world joints -> the real Human3.6M cameras.
 
-The protocol of ``INTERFACES.md`` ("Mocap evaluation protocol"): each BVH format's skeleton and unit are fixed
+The protocol of ``docs/interfaces.md`` ("Mocap evaluation protocol"): each BVH format's skeleton and unit are fixed
 (:mod:`common.bvh`); each frame is placed with its pelvis at the world origin in x and y, its height kept, so a
 walking subject stays in view; the pose is then seen by real H36M cameras (``../shared/data/h36m/cameras.pkl``,
 world z up, about 5 m from the origin). Evaluation uses the 4 cameras of S9 and the 4 of S11

@@ -1,6 +1,6 @@
 """Detector-like corruption of 2D key-points, shared by training augmentation and the "noisy" evaluation.
 
-``INTERFACES.md``: noisy 2D = ground truth + N(0, 5 px) per coordinate + 5 % of joints dropped (set to the
+``docs/interfaces.md``: noisy 2D = ground truth + N(0, 5 px) per coordinate + 5 % of joints dropped (set to the
 pelvis with score 0), seed 0.
 """
 from __future__ import annotations

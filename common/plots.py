@@ -19,7 +19,7 @@ from .errors import InputError
 from .skeleton import Layout, get_layout
 
 __all__ = ["plot_skeleton3d", "plot_confusion", "draw_skeleton2d", "write_overlay_video", "plot_curves",
-           "limb_sides", "plot_detections", "plot_speed_tradeoff"]
+           "limb_sides", "plot_detections", "plot_speed_tradeoff", "plot_timeline"]
 
 #: matplotlib colours of left limbs, right limbs and the centre line (VideoPose3D-like: right red)
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red", "centre": "0.25"}
@@ -282,3 +282,36 @@ def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None
         finally:
             writer.release()
     return Path(path)
+
+
+def plot_timeline(stills: Sequence[tuple], segments: Sequence[dict], duration_s: float, path,
+                  title: str | None = None) -> Path:
+    """The labels of a video along its timeline: ``stills`` (``(time_s, RGB image)``, e.g. overlay frames) in a
+    row above a strip of ``segments`` (``{start_s, end_s, label, probability}``), one colour per label and grey
+    for ``unknown``; each still's time is marked on the strip."""
+    if not segments:
+        raise InputError("segments: nothing to draw")
+    n = max(len(stills), 1)
+    fig = Figure(figsize=(2.4 * n, 3.4 if stills else 1.4))
+    grid = fig.add_gridspec(2 if stills else 1, n, height_ratios=[3, 1] if stills else [1], hspace=0.25)
+    for i, (t, img) in enumerate(stills):
+        ax = fig.add_subplot(grid[0, i])
+        ax.imshow(img)
+        ax.set_axis_off()
+        ax.set_title(f"{t:.1f} s", fontsize=9)
+    ax = fig.add_subplot(grid[-1, :])
+    names = [s["label"] for s in segments]
+    palette = {n_: f"C{k % 10}" for k, n_ in enumerate(dict.fromkeys(x for x in names if x != "unknown"))}
+    for s in segments:
+        colour = palette.get(s["label"], "0.7")
+        ax.barh(0, s["end_s"] - s["start_s"], left=s["start_s"], height=0.8, color=colour, edgecolor="white")
+        ax.text((s["start_s"] + s["end_s"]) / 2, 0, f"{s['label']}\n{s['probability']:.2f}", ha="center",
+                va="center", fontsize=8, color="black" if s["label"] == "unknown" else "white", clip_on=True)
+    for t, _ in stills:
+        ax.axvline(t, color="black", linewidth=1, linestyle=":")
+    ax.set_xlim(0, max(duration_s, segments[-1]["end_s"]))
+    ax.set_yticks([])
+    ax.set_xlabel("time (s)")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)

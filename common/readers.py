@@ -5,6 +5,7 @@ Each raises :class:`InputError` naming the file and the field for a missing or c
 
 * Penn Action ``.mat`` (Zhang et al., ICCV 2013)              -> :func:`read_penn_mat`       (``penn13``)
 * NTU RGB+D ``.skeleton`` (Shahroudy et al., CVPR 2016)        -> :func:`read_ntu_skeleton`   (``ntu25``)
+* UTD-MHAD ``*_skeleton.mat`` (Chen et al., ICIP 2015)        -> :func:`read_utd_skeleton`   (``utd20``)
 * Human3.6M ``.npz`` / ``.npy`` / COCO-style ``.json`` (mmpose test files)
   -> :func:`read_h36m_npz`, :func:`read_h36m_detections`, :func:`read_h36m_coco_json`        (``h36m17``)
 * COCO keypoints ``.json`` (also COCO-WholeBody's body part)   -> :func:`read_coco_keypoints` (``coco17``)
@@ -103,6 +104,27 @@ def read_penn_mat(path) -> Dict[str, Any]:
     return {"action": str(action[0]), "pose": str(pose[0]) if pose.size else "", "x": x, "y": y,
             "keypoints": np.stack([x, y], axis=-1), "visibility": vis, "bbox": bbox, "nframes": nframes,
             "dimensions": tuple(int(d) for d in dims), "train": train == 1}
+
+
+# ------------------------------------------------------------------------------------------------ UTD-MHAD
+def read_utd_skeleton(path) -> np.ndarray:
+    """One UTD-MHAD skeleton sequence: the file's ``d_skel`` (20 joints, 3, T frames) as (T, 20, 3) Kinect
+    camera-space metres in the ``utd20`` order. A file without ``d_skel``, of another shape, with no frames or
+    with non-finite values is a one-line :class:`InputError`."""
+    from scipy.io import loadmat
+
+    path = _existing(path, "UTD-MHAD skeleton .mat")
+    try:
+        m = loadmat(str(path))
+    except Exception as e:  # scipy raises ValueError, MatReadError, TypeError, ... for corrupt files
+        raise InputError(f"{path}: not a readable MATLAB .mat file ({type(e).__name__}: {e})") from None
+    d = _array(_get(m, "d_skel", path), path, "d_skel", (20, 3, None))
+    if d.shape[2] == 0:
+        raise InputError(f"{path}: field 'd_skel' holds no frames")
+    if not np.all(np.isfinite(d)):
+        raise InputError(f"{path}: field 'd_skel' contains NaN or infinite values ({int((~np.isfinite(d)).sum())} "
+                         "entries)")
+    return np.ascontiguousarray(d.transpose(2, 0, 1))
 
 
 # ------------------------------------------------------------------------------------------------ NTU RGB+D

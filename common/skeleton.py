@@ -5,8 +5,8 @@ starting with ``l_``/``left_``/``L`` ... and its mirrored twin. Every layout her
 ``l_*``/``r_*`` after the PERSON's left and right.
 
 Layouts: ``h36m17`` (Human3.6M), ``coco17`` (COCO keypoints), ``mpii16`` (MPII Human Pose), ``penn13``
-(Penn Action), ``ntu25`` (Kinect v2 / NTU RGB+D), ``mediapipe33`` (MediaPipe Pose landmarks), ``bandai22`` and
-``cmu31`` (the BVH skeletons of the Bandai Namco Research Motion dataset and of the cgspeed conversion of the
+(Penn Action), ``ntu25`` (Kinect v2 / NTU RGB+D), ``utd20`` (Kinect v1 / UTD-MHAD), ``mediapipe33``
+(MediaPipe Pose landmarks), ``bandai22`` and ``cmu31`` (the BVH skeletons of the Bandai Namco Research Motion dataset and of the cgspeed conversion of the
 CMU mocap database; ``common/bvh.py`` maps the file joint names onto them).
 
 Conversions to and from ``h36m17`` (:func:`to_h36m17`, :func:`from_h36m17`) work on ``(..., J, D)`` arrays,
@@ -21,6 +21,8 @@ position 0 and score 0. The rules (``mid(a, b)`` is the midpoint, ``HEAD_K`` = 0
   above mid-shoulders.
 * neck (H36M joint 9, at the nose) = the nose (COCO, MediaPipe; fall-backs mid-ears, then mid-eyes), the head
   centre (Penn ``head``, Kinect ``head``), mid(upper_neck, head_top) (MPII).
+* utd20 (Kinect v1): pelvis = mid-hips (Kinect's ``hip_center`` sits a few cm above the hip line), spine =
+  ``spine``, thorax = ``shoulder_center``, neck = ``head`` (the head centre), head = the head-top rule below.
 * head (top of the head) = head_top (MPII), or face + HEAD_K * (face - mid-shoulders) where ``face`` is the
   point used for the neck: on Human3.6M the head top is ~1.4x as far from mid-shoulders as joint 9.
 * bandai22 / cmu31: pelvis = hips, thorax = the BVH ``neck`` joint (the level of the shoulders in both rigs;
@@ -172,6 +174,17 @@ NTU25 = _layout("ntu25", [
 """Kinect v2 body joints (``JointType`` 0-24) as stored in NTU RGB+D ``.skeleton`` files; ``head`` is the
 centre of the head, ``spine_shoulder`` the base of the neck. Its order puts children before parents."""
 
+UTD20 = _layout("utd20", [
+    ("head", "shoulder_center"), ("shoulder_center", "spine"), ("spine", "hip_center"), ("hip_center", None),
+    ("l_shoulder", "shoulder_center"), ("l_elbow", "l_shoulder"), ("l_wrist", "l_elbow"), ("l_hand", "l_wrist"),
+    ("r_shoulder", "shoulder_center"), ("r_elbow", "r_shoulder"), ("r_wrist", "r_elbow"), ("r_hand", "r_wrist"),
+    ("l_hip", "hip_center"), ("l_knee", "l_hip"), ("l_ankle", "l_knee"), ("l_foot", "l_ankle"),
+    ("r_hip", "hip_center"), ("r_knee", "r_hip"), ("r_ankle", "r_knee"), ("r_foot", "r_ankle")])
+"""Kinect v1 skeleton joints in the order of UTD-MHAD's ``d_skel`` rows (``Skeleton_joint_order.txt``: head,
+shoulder_center, spine, hip_center, then left arm, right arm, left leg, right leg), not the Kinect SDK's
+``JointType`` order. ``head`` is the centre of the head. Sides are the person's: in the right-handed actions
+(swipe, wave, throw, draw, ...) the ``r_wrist`` row is the one that moves (tested on the real files)."""
+
 MEDIAPIPE33 = _layout("mediapipe33", [
     ("nose", None), ("l_eye_inner", "nose"), ("l_eye", "l_eye_inner"), ("l_eye_outer", "l_eye"),
     ("r_eye_inner", "nose"), ("r_eye", "r_eye_inner"), ("r_eye_outer", "r_eye"), ("l_ear", "l_eye_outer"),
@@ -208,7 +221,7 @@ CMU31 = _layout("cmu31", [
 sits at the start of the ASF bone of its name, so ``l_hip``/``l_knee``/``l_ankle`` are the hip, knee and ankle
 centres and ``head`` is the top of the upper neck; the head end site is the top of the head."""
 
-LAYOUTS: Dict[str, Layout] = {L.name: L for L in (H36M17, COCO17, MPII16, PENN13, NTU25, MEDIAPIPE33,
+LAYOUTS: Dict[str, Layout] = {L.name: L for L in (H36M17, COCO17, MPII16, PENN13, NTU25, UTD20, MEDIAPIPE33,
                                                   BANDAI22, CMU31)}
 
 
@@ -266,6 +279,8 @@ _TO_H36M: Dict[str, Dict[str, Rule]] = {
     "ntu25": {**_same(*_LIMBS), "pelvis": ({"spine_base": 1.0},), "spine": ({"spine_mid": 1.0},),
               "thorax": ({"spine_shoulder": 1.0},), "neck": ({"head": 1.0},),
               "head": (_head_top({"head": 1.0}),)},
+    "utd20": {**_same(*_LIMBS), "pelvis": (_mid("l_hip", "r_hip"),), "spine": ({"spine": 1.0},),
+              "thorax": ({"shoulder_center": 1.0},), "neck": ({"head": 1.0},), "head": (_head_top({"head": 1.0}),)},
     "bandai22": {"pelvis": ({"hips": 1.0},), **{f"{s}_{h}": ({f"{s}_{b}": 1.0},) for s, h, b in _BANDAI_LIMBS},
                  "thorax": ({"neck": 1.0},), "spine": (_mid("hips", "neck"),),
                  "neck": (_lerp("neck", "head", (1 + BANDAI_A) / 2),), "head": (_lerp("neck", "head", BANDAI_A),)},
@@ -283,6 +298,8 @@ _FROM_H36M: Dict[str, Dict[str, Rule]] = {
     "penn13": {**_same(*_LIMBS), "head": ({"neck": 1.0},)},
     "ntu25": {**_same(*_LIMBS), "spine_base": ({"pelvis": 1.0},), "spine_mid": ({"spine": 1.0},),
               "spine_shoulder": ({"thorax": 1.0},), "neck": (_mid("thorax", "neck"),), "head": ({"neck": 1.0},)},
+    "utd20": {**_same(*_LIMBS), "hip_center": ({"pelvis": 1.0},), "spine": ({"spine": 1.0},),
+              "shoulder_center": ({"thorax": 1.0},), "head": ({"neck": 1.0},)},
     "bandai22": {"hips": ({"pelvis": 1.0},), **{f"{s}_{b}": ({f"{s}_{h}": 1.0},) for s, h, b in _BANDAI_LIMBS},
                  "neck": ({"thorax": 1.0},), "head": (_lerp("thorax", "head", 1 / BANDAI_A),)},
     "cmu31": {**_same(*_LIMBS), "hips": ({"pelvis": 1.0},), "neck": ({"thorax": 1.0},),

@@ -84,6 +84,10 @@ class ActionClassifier(Stage):
     def predict(self, seq: Union[Pose2DSeq, Pose3DSeq], sample: Optional[Sample] = None) -> ActionResult:
         raise NotImplementedError  # abstract
 
+    def window_seconds(self) -> float:
+        """How long one action lasts for this classifier: the sliding window of a video's timeline."""
+        return 2.0
+
 
 def check_frames(frames, where: str = "frames") -> np.ndarray:
     """Validate a stack of RGB frames: (T, H, W, 3) uint8 with T >= 1."""

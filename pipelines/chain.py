@@ -1,13 +1,14 @@
 """The modular chain: build each stage's registered part, train it or load it from the cache, run it.
 
 A part's checkpoint key hashes the stage name, its resolved options, the training data config and the seed
-(``INTERFACES.md``); a run trains only what has no checkpoint yet and says so.
+(``docs/interfaces.md``); a run trains only what has no checkpoint yet and says so.
 """
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import time
+import zlib
 from typing import Dict, Optional
 
 import numpy as np
@@ -16,7 +17,9 @@ from tqdm import tqdm
 from common import cache
 from common.dataset import Dataset, Sample
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
+from common.noise import detector_noise
 from common.registry import build
+from common.virtual_camera import virtual_views
 
 from common.paths import repo_path
 
@@ -69,23 +72,49 @@ class Chain:
     def chain_dataset(self, data: Dataset, name: str) -> Dataset:
         """``data`` with the train and val samples' poses replaced by what the stages before ``name`` predict
         from them (frames, or ground truth where the chain starts later): the input that stage will see; with
-        ``train_on: both`` the ground-truth training samples are kept too."""
+        ``train_on: both`` the ground-truth training samples are kept too.
+
+        A sample without frames goes to a frame-based detector as its simulated output: its 2D key-points plus
+        detector-like noise (``chain_noise_px``, ``chain_drop_rate`` of stage ``name``). With ``chain_views``
+        = N > 0 each training sample with 3D joints is first seen by N random virtual cameras
+        (``common.virtual_camera``), so the stage learns from the chain's output for many viewpoints."""
+        scfg = self.cfg["stages"][name]
+        rng = np.random.default_rng([int(self.cfg["seed"]), 7])
+
         def convert(samples, split):
             out = []
             for s in tqdm(samples, desc=f"{name}: chain on {split}", unit="clip", leave=False, dynamic_ncols=True):
-                res = self.run(s.frames() if "stage1_2d" in self.parts else None, s.fps, sample=s, until=name)
-                kw = {}
-                if "stage1_2d" in res:
-                    kw.update(joints2d=res["stage1_2d"].keypoints[0], scores=res["stage1_2d"].scores[0])
-                if "stage2_lift" in res:
-                    kw.update(joints3d=res["stage2_lift"].joints[0], scores=res["stage2_lift"].scores[0])
-                out.append(dataclasses.replace(s, **kw))
+                n_views = int(scfg.get("chain_views", 0)) if split == "train" and s.joints3d is not None else 0
+                for v in virtual_views(s, n_views, rng) if n_views else [s]:
+                    res = self.run(v.frames() if v.load_frames is not None and "stage1_2d" in self.parts else None,
+                                   v.fps, sample=v, pose2d=self.simulated_detection(v, scfg.get("chain_noise_px", 0.0),
+                                                                   scfg.get("chain_drop_rate", 0.0)),
+                                   until=name)
+                    kw = {}
+                    if "stage1_2d" in res:
+                        kw.update(joints2d=res["stage1_2d"].keypoints[0], scores=res["stage1_2d"].scores[0])
+                    if "stage2_lift" in res:
+                        kw.update(joints3d=res["stage2_lift"].joints[0], scores=res["stage2_lift"].scores[0])
+                    out.append(dataclasses.replace(v, **kw))
             return out
 
         train = convert(data.train, "train")
-        if self.cfg["stages"][name].get("train_on") == "both":
+        if scfg.get("train_on") == "both":
             train += data.train
         return dataclasses.replace(data, train=train, val=convert(data.val, "val"), test=[])
+
+    def simulated_detection(self, sample: Sample, sigma_px: float, drop_rate: float) -> Optional[Pose2DSeq]:
+        """What a frame-based stage-1 detector is replaced by for a sample without frames: the sample's 2D plus
+        detector-like noise (``common.noise``, seeded by the sample's name); None when stage 1 can run (the
+        sample has frames, or stage 1 reads ground truth) or the chain has none."""
+        det = self.parts.get("stage1_2d")
+        if det is None or det.needs_ground_truth or sample.load_frames is not None:
+            return None
+        kp = np.asarray(sample.joints2d, np.float32)
+        sc = np.ones(kp.shape[:2], np.float32)
+        rng = np.random.default_rng([int(self.cfg["seed"]), zlib.crc32(sample.name.encode())])
+        kp, sc = detector_noise(kp, sc, float(sigma_px), float(drop_rate), rng)
+        return Pose2DSeq(kp[None], sc[None], sample.image_size, sample.fps, sample.layout)
 
     def prepare(self, data_fn) -> None:
         """Load each trainable part from the cache, or train it on ``data_fn()`` (built lazily) and cache it."""
@@ -119,8 +148,9 @@ class Chain:
     # ------------------------------------------------------------------ running
     def run(self, frames: Optional[np.ndarray], fps: float, sample: Optional[Sample] = None,
             pose2d: Optional[Pose2DSeq] = None, until: Optional[str] = None) -> Dict[str, object]:
-        """Run every stage in order; each is fed by the one before. Without stage 1, ``pose2d`` (or the
-        sample's ground truth) is the input. Returns the outputs and per-stage seconds."""
+        """Run every stage in order; each is fed by the one before. ``pose2d`` (or, without stage 1, the
+        sample's ground truth) is the 2D input; given, it stands for stage 1's output. Returns the outputs and
+        per-stage seconds."""
         out: Dict[str, object] = {}
         seconds: Dict[str, float] = {}
         x = pose2d
@@ -129,7 +159,7 @@ class Chain:
                 break
             t0 = time.perf_counter()
             if name == "stage1_2d":
-                x = part.predict(frames, fps, sample)
+                x = pose2d if pose2d is not None else part.predict(frames, fps, sample)
             elif name == "stage2_lift":
                 x = part.predict(x if x is not None else gt_pose2d(sample), sample)
             else:

@@ -1,6 +1,6 @@
 """Pipeline files: loading, resolution against the registered defaults, and type-checked ``--set`` overrides.
 
-The rules are those of ``INTERFACES.md`` ("Command line", "Pipeline files"):
+The rules are those of ``docs/interfaces.md`` ("Command line", "Pipeline files"):
 
 - each stage resolves to its registered type's ``defaults`` plus the file's values; an unknown option is an
   error listing the known ones;

@@ -119,6 +119,51 @@ def _ntu() -> Tuple[dict, Callable[[dict], Dataset]]:
     return NTU_DEFAULTS, build
 
 
+#: ``data.dataset: utd_mhad``: UTD-MHAD Kinect skeletons, cross-subject (``common.utd_mhad``)
+UTD_DEFAULTS = {
+    "train_dir": "../shared/data/utd_mhad",
+    "train_subjects": [1, 3, 5, 7],   # the standard cross-subject training half
+    "val_trials": [4],                # trials of the training subjects kept for model selection
+    "holdout_subjects": [],           # training subjects left out of training and used as the test split
+    "exclude_classes": [],            # class names never trained on (open-set calibration: they stay in test)
+}
+
+
+def _utd_mhad() -> Tuple[dict, Callable[[dict], Dataset]]:
+    """UTD-MHAD skeletons (``common.utd_mhad``): ``train_subjects`` of ``train_dir`` train, their
+    ``val_trials`` validate; the test split is every file under ``data.test_dir``, else the
+    ``holdout_subjects``, else the other subjects of ``train_dir`` (the standard protocol on a full copy)."""
+    from common.paths import repo_path
+    from common.utd_mhad import UTD_ACTIONS, trial_of, utd_samples
+
+    def build(cfg: dict) -> Dataset:
+        test_dir = cfg.get("test_dir")
+        cfg = _no_eval_keys(cfg, "utd_mhad", allowed=("test_dir",))
+        train_subjects = set(cfg["train_subjects"]) - set(cfg["holdout_subjects"])
+        samples = utd_samples(repo_path(cfg["train_dir"]))
+        unknown = sorted(set(cfg["exclude_classes"]) - set(UTD_ACTIONS))
+        if unknown:
+            raise InputError(f"data.exclude_classes: unknown class(es) {', '.join(unknown)}; known: "
+                             f"{', '.join(UTD_ACTIONS)}")
+        excluded = {UTD_ACTIONS.index(c) for c in cfg["exclude_classes"]}
+        samples_known = [s for s in samples if s.subject in train_subjects and s.action not in excluded]
+        train = [s for s in samples_known if trial_of(s) not in cfg["val_trials"]]
+        val = [s for s in samples_known if trial_of(s) in cfg["val_trials"]]
+        if test_dir:
+            test = utd_samples(repo_path(test_dir))
+        elif cfg["holdout_subjects"]:
+            test = [s for s in samples if s.subject in cfg["holdout_subjects"]]
+        else:
+            test = [s for s in samples if s.subject not in cfg["train_subjects"]]
+        if not train or not test:
+            raise InputError(f"data: UTD-MHAD {len(train)} training and {len(test)} test sequences in "
+                             f"{cfg['train_dir']} (subjects {sorted(train_subjects)} train); give data.test_dir "
+                             "(the test subjects 2, 4, 6, 8) or data.holdout_subjects")
+        return Dataset("utd_mhad", list(UTD_ACTIONS), train, val, test)
+
+    return UTD_DEFAULTS, build
+
+
 #: ``data.dataset: annotated`` (2D detector evaluation): evaluated when none of coco_json / mpii_json /
 #: test_dir is given; ``image_dir`` null = the images sit beside their json
 ANNOTATED_DEFAULTS = {"default_sets": {"coco_json": "../shared/data/images/coco/test_coco.json",
@@ -156,7 +201,7 @@ def _annotated() -> Tuple[dict, Callable[[dict], Dataset]]:
 #: dataset name -> () -> (defaults, builder)
 DATASETS: Dict[str, Callable[[], Tuple[dict, Callable[[dict], Dataset]]]] = {
     "synthetic": _synthetic, "mocap": _mocap, "penn_action": _penn_action, "ntu": _ntu,
-    "annotated": _annotated}
+    "utd_mhad": _utd_mhad, "annotated": _annotated}
 
 
 def _entry(name):

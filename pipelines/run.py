@@ -1,6 +1,6 @@
 #!/usr/bin/env python
 """Run a pipeline file: ``python pipelines/run.py PIPELINE.yaml [--overrides FILE ...] [--set KEY=VALUE ...]
-[--work-dir DIR] [--input VIDEO]`` (``INTERFACES.md``, "Command line").
+[--work-dir DIR] [--input VIDEO]`` (``docs/interfaces.md``, "Command line").
 
 Without ``--input`` it trains what has no cached checkpoint, evaluates every stage and the chain on the held-out
 synthetic test split and writes ``report.json``, ``report.md``, figures and the resolved config to the work

@@ -8,6 +8,9 @@ from typing import Optional
 
 import yaml
 
+import numpy as np
+
+from common import timeline
 from common.errors import InputError
 from common.io import write_json, write_text
 from common.training import resolve_device
@@ -84,6 +87,19 @@ def _read_video_timed(video: str, opts: dict):
     return frames, fps, time.perf_counter() - t0
 
 
+def action_json(chain: Chain, out: dict) -> dict:
+    """``action.json``: the whole clip's answer (``label``, ``top5``, ...; ``ActionResult.to_json``) and
+    ``segments``: the classifier over a sliding window of one training-sequence length, half a window apart."""
+    cls = chain.parts["stage3_action"]
+    names = list(chain.parts)
+    seq = out[names[names.index("stage3_action") - 1]]
+    win = cls.window_seconds()
+    action = out["stage3_action"].to_json()
+    action["segments"] = timeline.segments(timeline.classify_timeline(seq, cls.predict, win, win / 2), seq.fps)
+    action["window_s"] = win
+    return action
+
+
 def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
     from common import plots
 
@@ -98,10 +114,18 @@ def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
         p3.save(work_dir / "pose3d.npz")
         plots.plot_skeleton3d(p3.joints[0, len(frames) // 2], p3.layout, work_dir / "skeleton3d.png",
                               title=f"{Path(video).name}, frame {len(frames) // 2}")
-    if "stage3_action" in out:
-        write_json(work_dir / "action.json", out["stage3_action"].to_json())
-        _log(f"action: {out['stage3_action'].label}")
     plots.write_overlay_video(frames, p2.keypoints[0], p2.layout, work_dir / "overlay.mp4", fps, p2.scores[0])
+    if "stage3_action" in out:
+        action = action_json(chain, out)
+        write_json(work_dir / "action.json", action)
+        top = ", ".join(f"{t['label']} {t['probability']:.2f}" for t in action["top5"][:3])
+        _log(f"action: {action['label']} (closest: {top}); {len(action['segments'])} segment(s) over time")
+        stills = [(t, plots.draw_skeleton2d(frames[min(int(t * fps), len(frames) - 1)],
+                                            p2.keypoints[0, min(int(t * fps), len(frames) - 1)], p2.layout,
+                                            p2.scores[0, min(int(t * fps), len(frames) - 1)]))
+                  for t in np.linspace(0, (len(frames) - 1) / fps, 4)]
+        plots.plot_timeline(stills, action["segments"], len(frames) / fps, work_dir / "timeline.png",
+                            title=f"{Path(video).name}: {action['label']}")
     report = {"fps": len(frames) / elapsed, "n_frames": len(frames), "input": str(video),
               "frame_stride": int(chain.cfg["video"]["stride"]), "seconds": out["seconds"]}
     info = chain.parts["stage1_2d"].last_info

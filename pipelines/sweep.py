@@ -1,5 +1,5 @@
 """The optuna sweep driver: ``python pipelines/run.py FILE.yaml`` runs a study instead of a single run when the
-pipeline file has a top-level ``sweep:`` section (``INTERFACES.md``, "Pipeline files").
+pipeline file has a top-level ``sweep:`` section (``docs/interfaces.md``, "Pipeline files").
 
 Section format (dotted pipeline keys mapped to optuna distributions sit directly under ``sweep``; every other
 key is a setting)::

@@ -30,6 +30,7 @@ from torch import nn
 from common.errors import InputError
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
 from common.registry import build
+from common.resample import resample_time
 from common.skeleton import get_layout
 from common.stage import ActionClassifier
 from common.training import seed_everything, train_epochs
@@ -42,7 +43,12 @@ CLASSIFIER_DEFAULTS = {
     "flip_test": True,
     "dropout": 0.3, "epochs": 60, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4,
     "aug_rotate_deg": 45.0, "aug_scale": 0.1, "aug_noise": 0.2, "aug_drop_rate": 0.05, "aug_flip": True,
-    "aug_speed": 0.2, "train_on": "both",
+    "aug_speed": 0.2, "train_on": "both", "label_smoothing": 0.0,
+    # training through the chain (pipelines/chain.py): random virtual cameras per 3D training sequence, and the
+    # detector-like noise that stands for a frame-based detector on data without frames
+    "chain_views": 0, "chain_noise_px": 5.0, "chain_drop_rate": 0.05,
+    # open set: a clip whose top probability stays below this is reported as "unknown" (0: never)
+    "unknown_threshold": 0.0,
 }
 
 
@@ -55,7 +61,7 @@ class EncodedClassifier(ActionClassifier):
     """Base of the encoder + CNN classifiers; subclasses implement :meth:`build_model`."""
 
     defaults = CLASSIFIER_DEFAULTS
-    inference_options = ("flip_test",)
+    inference_options = ("flip_test", "unknown_threshold")
 
     def __init__(self, cfg=None, device="cpu", seed=0):
         super().__init__(cfg, device, seed)
@@ -68,6 +74,11 @@ class EncodedClassifier(ActionClassifier):
         self.layout = get_layout("h36m17")
         self.model: Optional[nn.Module] = None
         self.labels: List[str] = []
+        #: softmax temperature fitted on the validation split after training (calibrated probabilities)
+        self.temperature = 1.0
+        #: frame rate and median length (frames) of the training sequences; inputs at another rate are resampled
+        self.train_fps: Optional[float] = None
+        self.train_frames: Optional[float] = None
 
     # ------------------------------------------------------------------ to override
     def build_model(self, in_ch: int, image_hw: Tuple[int, int], n_classes: int) -> nn.Module:
@@ -168,7 +179,7 @@ class EncodedClassifier(ActionClassifier):
                 order["perm"] = rng.permutation(len(train))
             x, y = self.train_batch([train[i] for i in order["perm"][b * c["batch_size"]:(b + 1) * c["batch_size"]]], rng)
             self.model.train()
-            loss = nn.functional.cross_entropy(self.model(x), y)
+            loss = nn.functional.cross_entropy(self.model(x), y, label_smoothing=c["label_smoothing"])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -186,7 +197,11 @@ class EncodedClassifier(ActionClassifier):
         hist = train_epochs(step, n_batches, c["epochs"], f"train {self.registered_name}", validate)
         if best["state"] is not None:
             self.model.load_state_dict(best["state"])
+        self.train_fps = float(np.median([s.fps for s in data.train]))
+        self.train_frames = float(np.median([s.n_frames for s in data.train]))
+        self.temperature = fit_temperature(self.model, *val) if val is not None else 1.0
         return {"loss": hist["loss"], "val_top1": hist["val"], "best_val_top1": best["acc"],
+                "temperature": self.temperature,
                 "train_seconds": hist["train_seconds"], "n_train_sequences": len(train),
                 "n_parameters": sum(p.numel() for p in self.model.parameters())}
 
@@ -203,7 +218,7 @@ class EncodedClassifier(ActionClassifier):
         if self.cfg["flip_test"]:
             views.append(self.mirror(x, sc))
         imgs = [self.image(v, s, idx) for v, s in views for idx in eval_windows(len(x), self.cfg["clip_len"], multi)]
-        p = torch.softmax(self.model(torch.as_tensor(np.stack(imgs)).to(self.device)), dim=-1)
+        p = torch.softmax(self.model(torch.as_tensor(np.stack(imgs)).to(self.device)) / self.temperature, dim=-1)
         return p.mean(0).cpu().numpy()
 
     def encoded_clip(self, seq) -> np.ndarray:
@@ -224,22 +239,54 @@ class EncodedClassifier(ActionClassifier):
                              f"set stages.stage3_action.input={dim}d")
         if seq.layout != self.layout.name:
             raise InputError(f"{self.registered_name}: expects the {self.layout.name} layout, got {seq.layout}")
-        return x, seq.scores[0]
+        sc = seq.scores[0]
+        if self.train_fps and abs(seq.fps / self.train_fps - 1) > 0.05:  # the clips cover the trained durations
+            x, sc = resample_time(x, seq.fps, self.train_fps), resample_time(sc, seq.fps, self.train_fps)
+        return x, sc
 
     def predict(self, seq, sample=None, multi_clip=None) -> ActionResult:
         if self.model is None:
             raise RuntimeError(f"{self.registered_name}: not trained")
-        return ActionResult(self.scores(*self._coords(seq), multi_clip), tuple(self.labels))
+        return ActionResult(self.scores(*self._coords(seq), multi_clip), tuple(self.labels),
+                            float(self.cfg["unknown_threshold"]))
+
+    def window_seconds(self) -> float:
+        """The median duration of the training sequences: one action's length, for sliding windows."""
+        if self.train_fps and self.train_frames:
+            return self.train_frames / self.train_fps
+        return super().window_seconds()
 
     def state(self) -> dict:
-        return {"model": self.model.state_dict(), "labels": self.labels, "cfg": self.cfg}
+        return {"model": self.model.state_dict(), "labels": self.labels, "cfg": self.cfg,
+                "temperature": self.temperature, "train_fps": self.train_fps, "train_frames": self.train_frames}
 
     def load_state(self, state: dict) -> None:
         self.labels = list(state["labels"])
+        self.temperature = float(state.get("temperature", 1.0))
+        self.train_fps, self.train_frames = state.get("train_fps"), state.get("train_frames")
         self.cfg["input"] = state["cfg"]["input"]
         self.model = self.build_model(*self._model_args()).to(self.device)
         self.model.load_state_dict(state["model"])
         self.model.eval()
+
+
+def fit_temperature(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """Temperature scaling (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017): the T > 0 that
+    minimises the cross-entropy of softmax(logits / T) on held-out clips; it changes no arg-max."""
+    model.eval()
+    with torch.no_grad():
+        logits = torch.cat([model(x[i:i + 256]) for i in range(0, len(x), 256)])
+    log_t = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
+
+    def closure():
+        opt.zero_grad()
+        loss = nn.functional.cross_entropy(logits / log_t.exp(), y)
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return float(np.clip(log_t.exp().item(), 0.05, 20.0))
 
 
 @torch.no_grad()

@@ -1,4 +1,4 @@
-"""Real mocap as lifting samples: the evaluation protocol of INTERFACES.md on the shared BVH files."""
+"""Real mocap as lifting samples: the evaluation protocol of docs/interfaces.md on the shared BVH files."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""Pipeline resolution and ``--set`` overrides, as INTERFACES.md fixes them."""
+"""Pipeline resolution and ``--set`` overrides, as docs/interfaces.md fixes them."""
 import warnings
 
 import pytest
