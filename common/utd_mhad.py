@@ -73,8 +73,9 @@ def utd_samples(folder, progress: bool = True) -> List[Sample]:
     files = [f for f in files_under(folder, ".mat", "UTD-MHAD skeleton") if _NAME.search(f.name)]
     if not files:
         raise InputError(f"{folder}: no UTD-MHAD skeleton files (a<action>_s<subject>_t<trial>_skeleton.mat)")
-    return [utd_sample(f) for f in tqdm(files, desc=f"read {Path(folder).name}", unit="file", leave=False,
-                                        disable=not progress, dynamic_ncols=True)]
+    with tqdm(files, desc=f"read {Path(folder).name}", unit="file", leave=False, disable=not progress,
+              dynamic_ncols=True) as bar:  # closed (and cleared) before an error is printed
+        return [utd_sample(f) for f in bar]
 
 
 def trial_of(sample: Sample) -> int:

@@ -51,6 +51,8 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
             dataset["ds"] = build_dataset(cfg["data"])
         return dataset["ds"]
 
+    if video is None and cfg["data"].get("test_dir"):
+        data()  # a bad test folder fails before any training
     chain.prepare(data)
     work_dir.mkdir(parents=True, exist_ok=True)
     if video is not None:
