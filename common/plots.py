@@ -257,9 +257,22 @@ def draw_skeleton2d(image, kps, layout, scores=None, thr: float = 0.3) -> np.nda
     return out
 
 
-def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None) -> Path:
+def caption(image, text: str) -> np.ndarray:
+    """``image`` with ``text`` in white on a dark band along its top edge."""
+    out = np.ascontiguousarray(image).copy()
+    h, w = out.shape[:2]
+    scale = max(0.4, w / 900)
+    band = int(28 * scale) + 6
+    out[:band] = (out[:band].astype(np.float32) * 0.35).astype(out.dtype)
+    cv2.putText(out, text, (6, band - 8), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), max(1, int(2 * scale)),
+                cv2.LINE_AA)
+    return out
+
+
+def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None, captions=None) -> Path:
     """Write an .mp4 (fourcc ``mp4v``) of ``frames`` (T, H, W, 3) uint8 RGB with the 2D skeletons ``keypoints``
-    (T, J, 2) drawn on them (``scores`` (T, J) optional, see :func:`draw_skeleton2d`)."""
+    (T, J, 2) drawn on them (``scores`` (T, J) optional, see :func:`draw_skeleton2d`) and, optionally, one
+    caption per frame (the action at that time, say) on top."""
     kps = np.asarray(keypoints, dtype=np.float64)
     if len(frames) == 0 or len(frames) != len(kps):
         raise InputError(f"keypoints: expected one (J, 2) array per frame for {len(frames)} frames, "
@@ -278,6 +291,8 @@ def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None
                 if np.asarray(frame).shape[:2] != (h, w):
                     raise InputError(f"frames[{t}]: expected size {(h, w)} like frame 0, got {np.shape(frame)}")
                 drawn = draw_skeleton2d(frame, kps[t], layout, None if scores is None else scores[t])
+                if captions is not None:
+                    drawn = caption(drawn, captions[t])
                 writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))
         finally:
             writer.release()

@@ -21,10 +21,10 @@ def windows(n_frames: int, fps: float, window_s: float, hop_s: float) -> List[Tu
 
 
 def segments(results: Sequence[Tuple[int, int, ActionResult]], fps: float) -> List[dict]:
-    """Merge per-window answers into segments ``{start_s, end_s, label, probability, top5}``: a window's
-    frames belong to it from its start until the next window's centre region begins (half-way between starts),
-    and consecutive windows with the same ``decision`` form one segment (``probability`` and ``top5`` of the
-    most confident of them)."""
+    """Merge per-window answers into segments ``{start_s, end_s, label, probability, top5}``: a window owns the
+    frames nearer its centre than its neighbours' (from 0 for the first, to the end for the last), and
+    consecutive windows with the same ``decision`` form one segment (``probability`` and ``top5`` of the most
+    confident of them)."""
     if not results:
         return []
     bounds = []
@@ -42,6 +42,14 @@ def segments(results: Sequence[Tuple[int, int, ActionResult]], fps: float) -> Li
             out.append({"start_s": lo / fps, "end_s": hi / fps, "label": r.decision, "probability": r.probability,
                         "top5": r.top(5)})
     return out
+
+
+def caption_at(segs: Sequence[dict], t: float) -> str:
+    """``"label 0.87"`` of the segment that holds time ``t`` (seconds): what an overlay shows at that frame."""
+    for s in segs:
+        if t < s["end_s"] or s is segs[-1]:
+            return f"{s['label']} {s['probability']:.2f}"
+    return ""
 
 
 def classify_timeline(seq, classify: Callable[[object], ActionResult], window_s: float,

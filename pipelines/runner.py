@@ -116,18 +116,20 @@ def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
         p3.save(work_dir / "pose3d.npz")
         plots.plot_skeleton3d(p3.joints[0, len(frames) // 2], p3.layout, work_dir / "skeleton3d.png",
                               title=f"{Path(video).name}, frame {len(frames) // 2}")
-    plots.write_overlay_video(frames, p2.keypoints[0], p2.layout, work_dir / "overlay.mp4", fps, p2.scores[0])
+    captions = None
     if "stage3_action" in out:
         action = action_json(chain, out)
         write_json(work_dir / "action.json", action)
         top = ", ".join(f"{t['label']} {t['probability']:.2f}" for t in action["top5"][:3])
         _log(f"action: {action['label']} (closest: {top}); {len(action['segments'])} segment(s) over time")
-        stills = [(t, plots.draw_skeleton2d(frames[min(int(t * fps), len(frames) - 1)],
-                                            p2.keypoints[0, min(int(t * fps), len(frames) - 1)], p2.layout,
-                                            p2.scores[0, min(int(t * fps), len(frames) - 1)]))
-                  for t in np.linspace(0, (len(frames) - 1) / fps, 4)]
+        captions = [timeline.caption_at(action["segments"], t / fps) for t in range(len(frames))]
+        idx = np.linspace(0, len(frames) - 1, 4).round().astype(int)
+        stills = [(i / fps, plots.caption(plots.draw_skeleton2d(frames[i], p2.keypoints[0, i], p2.layout,
+                                                                p2.scores[0, i]), captions[i])) for i in idx]
         plots.plot_timeline(stills, action["segments"], len(frames) / fps, work_dir / "timeline.png",
                             title=f"{Path(video).name}: {action['label']}")
+    plots.write_overlay_video(frames, p2.keypoints[0], p2.layout, work_dir / "overlay.mp4", fps, p2.scores[0],
+                              captions)
     report = {"fps": len(frames) / elapsed, "n_frames": len(frames), "input": str(video),
               "frame_stride": int(chain.cfg["video"]["stride"]), "seconds": out["seconds"]}
     info = chain.parts["stage1_2d"].last_info

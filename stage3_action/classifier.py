@@ -34,12 +34,15 @@ from common.resample import resample_time
 from common.skeleton import get_layout
 from common.stage import ActionClassifier
 from common.training import seed_everything, train_epochs
+from common.view import to_body_frame
 
 from .clips import eval_windows, random_window
 
 #: options every encoded classifier has (a type adds its model's options)
 CLASSIFIER_DEFAULTS = {
     "encoder": "pose_image", "encoder_options": {}, "input": "auto", "clip_len": 32, "multi_clip": True,
+    "window_frames": 0,  # frames of the sequence one clip spans (subsampled to clip_len); 0 = clip_len
+    "view_normalize": False,  # 3D: rotate each sequence into the body's own frame (common/view.py)
     "flip_test": True,
     "dropout": 0.3, "epochs": 60, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4,
     "aug_rotate_deg": 45.0, "aug_scale": 0.1, "aug_noise": 0.2, "aug_drop_rate": 0.05, "aug_flip": True,
@@ -103,9 +106,13 @@ class EncodedClassifier(ActionClassifier):
         if x.ndim != 3:
             raise InputError(f"sample {s.name}: no {self.dim}D poses to train {self.registered_name} on")
         if self.dim == 3:
-            x = x - x[:, :1]
+            x = self.view(x - x[:, :1])
         sc = np.ones(x.shape[:2], np.float32) if s.scores is None else np.asarray(s.scores, np.float32)
         return x, sc
+
+    def view(self, x: np.ndarray) -> np.ndarray:
+        """Root-relative 3D in the body's own frame when ``view_normalize`` is on (else unchanged)."""
+        return to_body_frame(x, self.layout) if self.cfg["view_normalize"] else x
 
     def mirror(self, x, sc):
         """The left/right mirror image of a sequence: joints swapped, x negated (the encoders are
@@ -139,7 +146,8 @@ class EncodedClassifier(ActionClassifier):
         imgs, ys = [], []
         for (x, sc), y in items:
             x, sc = self.augment(x, sc, rng)
-            imgs.append(self.image(x, sc, random_window(len(x), self.cfg["clip_len"], rng, self.cfg["aug_speed"]), rng))
+            imgs.append(self.image(x, sc, random_window(len(x), self.cfg["clip_len"], rng, self.cfg["aug_speed"],
+                                                         self.cfg["window_frames"]), rng))
             ys.append(y)
         return torch.as_tensor(np.stack(imgs)).to(self.device), torch.as_tensor(ys).to(self.device)
 
@@ -148,7 +156,7 @@ class EncodedClassifier(ActionClassifier):
         imgs = []
         for s in samples:
             x, sc = self.sequence(s)
-            imgs.append(self.image(x, sc, eval_windows(len(x), self.cfg["clip_len"], False)[0]))
+            imgs.append(self.image(x, sc, eval_windows(len(x), self.cfg["clip_len"], False, self.cfg["window_frames"])[0]))
         return torch.as_tensor(np.stack(imgs)).to(self.device), torch.as_tensor([s.action for s in samples]).to(self.device)
 
     def training_items(self, data) -> List:
@@ -217,19 +225,20 @@ class EncodedClassifier(ActionClassifier):
         views = [(x, sc)]
         if self.cfg["flip_test"]:
             views.append(self.mirror(x, sc))
-        imgs = [self.image(v, s, idx) for v, s in views for idx in eval_windows(len(x), self.cfg["clip_len"], multi)]
+        imgs = [self.image(v, s, idx) for v, s in views for idx in eval_windows(len(x), self.cfg["clip_len"], multi,
+                                                                             self.cfg["window_frames"])]
         p = torch.softmax(self.model(torch.as_tensor(np.stack(imgs)).to(self.device)) / self.temperature, dim=-1)
         return p.mean(0).cpu().numpy()
 
     def encoded_clip(self, seq) -> np.ndarray:
         """The (C, H, W) image of the middle clip of ``seq`` that the CNN sees (for figures)."""
         x, sc = self._coords(seq)
-        return self.image(x, sc, eval_windows(len(x), self.cfg["clip_len"], False)[0])
+        return self.image(x, sc, eval_windows(len(x), self.cfg["clip_len"], False, self.cfg["window_frames"])[0])
 
     def _coords(self, seq) -> Tuple[np.ndarray, np.ndarray]:
         """(T, J, D) coordinates and (T, J) scores of a hand-off, checked against what the model was trained on."""
         if isinstance(seq, Pose3DSeq):
-            x, dim = seq.joints[0], 3
+            x, dim = self.view(seq.joints[0]), 3
         elif isinstance(seq, Pose2DSeq):
             x, dim = seq.keypoints[0], 2
         else:
@@ -251,9 +260,10 @@ class EncodedClassifier(ActionClassifier):
                             float(self.cfg["unknown_threshold"]))
 
     def window_seconds(self) -> float:
-        """The median duration of the training sequences: one action's length, for sliding windows."""
-        if self.train_fps and self.train_frames:
-            return self.train_frames / self.train_fps
+        """One action's length, for sliding windows over a video: the span of a clip (``window_frames``) or,
+        without one, the median duration of the training sequences."""
+        if self.train_fps and (self.cfg["window_frames"] or self.train_frames):
+            return (self.cfg["window_frames"] or self.train_frames) / self.train_fps
         return super().window_seconds()
 
     def state(self) -> dict:

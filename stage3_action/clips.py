@@ -1,8 +1,10 @@
 """Temporal clips: how a sequence of any length becomes fixed-length classifier inputs.
 
 Training takes one random window (random start, random speed) resampled to ``clip_len`` frames; testing
-takes the middle window (single-clip) or windows spaced ``clip_len / 2`` apart whose class probabilities are
-averaged (multi-clip), as in seed 001, section 4.4 and seed 000, "Implementation Details".
+takes the middle window (single-clip) or windows spaced half a window apart whose class probabilities are
+averaged (multi-clip), as in seed 001, section 4.4 and seed 000, "Implementation Details". A window spans
+``span`` frames of the sequence (default ``clip_len``: one frame per clip frame); a longer span covers a whole
+action in one clip (subsampled), a sequence shorter than the span is taken whole.
 """
 from __future__ import annotations
 
@@ -19,18 +21,21 @@ def window_indices(n_frames: int, clip_len: int, start: float, length: float) ->
     return np.clip(np.floor(t), 0, n_frames - 1).astype(int)
 
 
-def random_window(n_frames: int, clip_len: int, rng: np.random.Generator, speed: float = 0.2) -> np.ndarray:
-    length = clip_len * rng.uniform(1 - speed, 1 + speed)
+def random_window(n_frames: int, clip_len: int, rng: np.random.Generator, speed: float = 0.2,
+                  span: Optional[int] = None) -> np.ndarray:
+    length = (span or clip_len) * rng.uniform(1 - speed, 1 + speed)
     start = rng.uniform(0, max(n_frames - length, 0.0))
     return window_indices(n_frames, clip_len, start, length)
 
 
-def eval_windows(n_frames: int, clip_len: int, multi: bool) -> List[np.ndarray]:
-    """The middle window, or all windows spaced ``clip_len // 2`` apart (at least one)."""
-    if not multi or n_frames <= clip_len:
-        return [window_indices(n_frames, clip_len, (n_frames - clip_len) / 2, clip_len)]
-    step = max(clip_len // 2, 1)
-    starts = list(range(0, n_frames - clip_len + 1, step))
-    if starts[-1] != n_frames - clip_len:
-        starts.append(n_frames - clip_len)
-    return [window_indices(n_frames, clip_len, s, clip_len) for s in starts]
+def eval_windows(n_frames: int, clip_len: int, multi: bool, span: Optional[int] = None) -> List[np.ndarray]:
+    """The middle window, or all windows spaced ``span // 2`` apart (at least one); ``span`` defaults to
+    ``clip_len``."""
+    span = span or clip_len
+    if not multi or n_frames <= span:
+        return [window_indices(n_frames, clip_len, (n_frames - span) / 2, span)]
+    step = max(span // 2, 1)
+    starts = list(range(0, n_frames - span + 1, step))
+    if starts[-1] != n_frames - span:
+        starts.append(n_frames - span)
+    return [window_indices(n_frames, clip_len, s, span) for s in starts]

@@ -53,3 +53,11 @@ def test_action_result_top5_and_unknown():
     j = r.to_json()
     assert j["label"] == "unknown" and j["top5"][0]["label"] == "b" and j["unknown_threshold"] == 0.5
     assert not ActionResult(r.scores, LABELS, 0.4).unknown  # at the threshold: known
+
+
+def test_caption_at_follows_the_segments():
+    from common.timeline import caption_at
+    seg = [{"start_s": 0, "end_s": 1.5, "label": "wave", "probability": 0.81},
+           {"start_s": 1.5, "end_s": 3.0, "label": "unknown", "probability": 0.2}]
+    assert caption_at(seg, 0.0) == "wave 0.81" and caption_at(seg, 1.49) == "wave 0.81"
+    assert caption_at(seg, 1.5) == "unknown 0.20" and caption_at(seg, 3.0) == "unknown 0.20"

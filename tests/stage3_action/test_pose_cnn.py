@@ -5,7 +5,7 @@ from common import metrics
 from common.errors import InputError
 from common.registry import build
 from pipelines.chain import gt_pose2d, gt_pose3d
-from stage3_action.clips import eval_windows, window_indices
+from stage3_action.clips import eval_windows, random_window, window_indices
 
 import stage3_action  # noqa: F401
 
@@ -28,6 +28,14 @@ def test_clip_windows():
     assert len(eval_windows(100, 32, multi=True)) == 6
     assert len(eval_windows(100, 32, multi=False)) == 1
     assert eval_windows(10, 32, multi=True)[0].max() == 9
+    # a span longer than the clip: a whole short sequence, subsampled; windows half a span apart on long ones
+    w = eval_windows(60, 32, multi=True, span=80)
+    assert len(w) == 1 and len(w[0]) == 32 and w[0].min() == 0 and w[0].max() == 59
+    w = eval_windows(200, 32, multi=True, span=80)
+    assert [int(x.min()) for x in w] == [1, 41, 81, 121] and all(np.ptp(x) > 70 for x in w)
+    rng = np.random.default_rng(0)
+    r = [random_window(300, 32, rng, 0.2, span=80) for _ in range(50)]
+    assert all(len(x) == 32 for x in r) and 62 <= min(np.ptp(x) for x in r) and max(np.ptp(x) for x in r) <= 96
 
 
 @pytest.mark.parametrize("dim", ["3d", "2d"])
