@@ -32,6 +32,7 @@ from common.utd_mhad import UTD_ACTIONS  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "calibrate_unknown"
+WORK = REPO / "work_dirs" / "calibrate_unknown"
 
 
 def fold_classes(k: int):
@@ -40,7 +41,7 @@ def fold_classes(k: int):
 
 def run_fold(k: int, holdout: int, epochs: int, seed: int, sets) -> dict:
     excluded = fold_classes(k)
-    work = REPO / "work_dirs" / "calibrate_unknown" / f"fold{k}"
+    work = WORK / f"fold{k}"
     cmd = [sys.executable, "pipelines/run.py", "pipelines/utd_mhad.yaml", "--work-dir", str(work), "--set",
            f"seed={seed}", f"data.holdout_subjects=[{holdout}]", f"data.exclude_classes=[{','.join(excluded)}]",
            f"stages.stage3_action.epochs={epochs}", *sets]

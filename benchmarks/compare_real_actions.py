@@ -2,13 +2,15 @@
 on the clean 3D skeletons, each arm from several seeds; one command:
 
     python benchmarks/compare_real_actions.py [--seeds 0 1 2] [--holdout 7] [--epochs 60] [--jobs 1]
+    python benchmarks/compare_real_actions.py --only both --seeds 0 --holdout 1 3 5 7   # leave one subject out
 
 Every run is ``pipelines/run.py pipelines/utd_mhad.yaml --set seed=S data.holdout_subjects=[H] ...`` (plus the
 arm's options) in its own process, so checkpoints are cached and a rerun trains only what is missing. The
 shared data hold the training subjects 1, 3, 5, 7 only, so subject ``H`` (not trained on) stands in for the
 test subjects: ``stage3_action.top1`` is the classifier on the subject's 3D skeletons, ``end_to_end.top1`` the
 same sequences projected through the Kinect-like camera, noised like a detector and lifted by the pipeline's
-lifter. Claims follow ``docs/interfaces.md``: a gap counts when it exceeds 2 std (sample std over seeds, the larger of
+lifter. With several ``--holdout`` subjects each is held out in turn (results in ``compare_real_actions_loso``)
+and the mean over subjects is added. Claims (per held-out subject) follow ``docs/interfaces.md``: a gap counts when it exceeds 2 std (sample std over seeds, the larger of
 the two arms).
 """
 import sys
@@ -29,6 +31,7 @@ from common.io import write_json, write_text  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "compare_real_actions"
+WORK = REPO / "work_dirs" / "compare_real_actions"
 #: arm -> (--set options, description)
 ARMS = {
     "clean_3d": (["stages.stage3_action.train_on=ground_truth", "stages.stage3_action.chain_views=0"],
@@ -43,7 +46,7 @@ CLAIMS = [("training through the chain beats clean 3D, end to end", "chain", "cl
 
 
 def run_one(arm: str, seed: int, holdout: int, epochs: int, extra) -> dict:
-    work = REPO / "work_dirs" / "compare_real_actions" / f"{arm}_s{holdout}_seed{seed}"
+    work = WORK / f"{arm}_s{holdout}_seed{seed}"
     cmd = [sys.executable, "pipelines/run.py", "pipelines/utd_mhad.yaml", "--work-dir", str(work), "--set",
            f"seed={seed}", f"data.holdout_subjects=[{holdout}]", f"stages.stage3_action.epochs={epochs}",
            *ARMS[arm][0], *extra]
@@ -64,37 +67,51 @@ def run_one(arm: str, seed: int, holdout: int, epochs: int, extra) -> dict:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--holdout", type=int, default=7, help="training subject held out as the test subject")
+    p.add_argument("--holdout", type=int, nargs="+", default=[7], help="training subject(s) held out in turn")
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--only", nargs="+", choices=list(ARMS), default=None)
     p.add_argument("--set", nargs="*", default=[], dest="sets", help="more --set options for every run")
     a = p.parse_args(argv)
     arms = a.only or list(ARMS)
-    jobs = [(arm, s) for arm in arms for s in a.seeds]
+    jobs = [(arm, h, s) for arm in arms for h in a.holdout for s in a.seeds]
     with ThreadPoolExecutor(a.jobs) as ex:
-        rows = list(ex.map(lambda j: run_one(j[0], j[1], a.holdout, a.epochs, a.sets), jobs))
+        rows = list(ex.map(lambda j: run_one(j[0], j[2], j[1], a.epochs, a.sets), jobs))
     claims = []
-    for what, x, y, key in CLAIMS:
-        va, vb = [r[key] for r in rows if r["arm"] == x], [r[key] for r in rows if r["arm"] == y]
-        if va and vb:
-            c = compare(va, vb)
-            claims.append({"claim": what, "a": x, "b": y, "metric": key, "gap": c["gap"], "std": c["std"],
-                           "verdict": c["verdict"]})
-    write_json(OUT.with_suffix(".json"), {"rows": rows, "claims": claims, "holdout": a.holdout, "sets": a.sets})
-    lines = [f"# UTD-MHAD, subject {a.holdout} held out (never trained on): top-1 mean ± std over seeds", "",
-             "| arm | what | seeds | epochs | top-1 from 3D skeletons | top-1 end to end (2D -> lifter) | train s |",
-             "|---|---|---|---|---|---|---|"]
-    for arm in ARMS:
-        rs = [r for r in rows if r["arm"] == arm]
-        if not rs:
-            continue
+    for h in a.holdout:
+        for what, x, y, key in CLAIMS:
+            va = [r[key] for r in rows if r["arm"] == x and r["holdout"] == h]
+            vb = [r[key] for r in rows if r["arm"] == y and r["holdout"] == h]
+            if va and vb:
+                c = compare(va, vb)
+                claims.append({"claim": f"{what} (subject {h})", "a": x, "b": y, "metric": key, "gap": c["gap"],
+                               "std": c["std"], "verdict": c["verdict"]})
+    out = OUT if len(a.holdout) == 1 else OUT.with_name(OUT.name + "_loso")
+    write_json(out.with_suffix(".json"), {"rows": rows, "claims": claims, "holdout": a.holdout, "sets": a.sets})
+    lines = [f"# UTD-MHAD, subject(s) {', '.join(map(str, a.holdout))} held out (never trained on): top-1 mean ± std "
+             "over seeds", "", "| arm | what | held out | seeds | epochs | top-1 from 3D skeletons | top-1 end to end "
+             "(2D -> lifter) | train s |", "|---|---|---|---|---|---|---|---|"]
+
+    def line(arm, held, rs):
         m3, s3 = mean_std([r["stage3_action"] for r in rs])
         me, se = mean_std([r["end_to_end"] for r in rs])
-        lines.append(f"| {arm} | {ARMS[arm][1]} | {len(rs)} | {rs[0]['epochs']} | {100 * m3:.1f} ± {100 * s3:.1f} | "
-                     f"{100 * me:.1f} ± {100 * se:.1f} | {np.mean([r['train_seconds'] for r in rs]):.0f} |")
+        return (f"| {arm} | {ARMS[arm][1]} | {held} | {len({r['seed'] for r in rs})} | {rs[0]['epochs']} | "
+                f"{100 * m3:.1f} ± {100 * s3:.1f} | {100 * me:.1f} ± {100 * se:.1f} | "
+                f"{np.mean([r['train_seconds'] for r in rs]):.0f} |")
+
+    for arm in ARMS:
+        for h in a.holdout:
+            rs = [r for r in rows if r["arm"] == arm and r["holdout"] == h]
+            if rs:
+                lines.append(line(arm, h, rs))
+        if len(a.holdout) > 1 and any(r["arm"] == arm for r in rows):
+            per = [[r for r in rows if r["arm"] == arm and r["holdout"] == h] for h in a.holdout]
+            lines.append(line(arm, "mean over subjects (± std over subjects)",
+                              [{"seed": 0, "epochs": p[0]["epochs"], "train_seconds": p[0]["train_seconds"],
+                                "stage3_action": float(np.mean([r["stage3_action"] for r in p])),
+                                "end_to_end": float(np.mean([r["end_to_end"] for r in p]))} for p in per if p]))
     lines += ["", *claims_markdown(claims)]
-    write_text(OUT.with_suffix(".md"), "\n".join(lines) + "\n")
+    write_text(out.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
 

@@ -28,6 +28,7 @@ from common.paths import shared  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "real_video"
+WORK = REPO / "work_dirs" / "real_video"
 DEFAULT_VIDEOS = [shared("video", "test.avi"), shared("ntu", "S001C001P001R001A001_rgb.avi")]
 
 
@@ -72,7 +73,7 @@ def main(argv=None) -> int:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for v in a.videos:
-            work = REPO / "work_dirs" / "real_video" / v.stem
+            work = WORK / v.stem
             rows.append(run_video(resized(v, size, Path(tmp)), work, a.sets))
             if len(rows) == 1:
                 fig = OUT.parent / "figures" / "real_video_timeline.png"
