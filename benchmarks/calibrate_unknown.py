@@ -1,18 +1,20 @@
-"""Calibrate the open-set "unknown" threshold of the real-action classifier on data built from UTD-MHAD:
+"""Calibrate the open-set "unknown" decision of the real-action classifier on data built from UTD-MHAD:
 
     python benchmarks/calibrate_unknown.py [--folds 3] [--holdout 7] [--false-unknown 0.1] [--epochs 60]
 
 Fold k trains ``pipelines/utd_mhad.yaml`` without the classes ``i % 5 == k`` (``data.exclude_classes``) and
 without subject ``--holdout``; that subject's clips then go through the chain (Kinect-like projection,
-detector-like noise, lifter, classifier) and their top probability is read from ``end_to_end.per_clip``:
-clips of trained classes are "known", clips of the left-out classes "unknown" (actions outside the vocabulary).
-A clip is answered "unknown" when its top probability is below the threshold. The threshold is the
-``--false-unknown`` quantile of the known clips' top probabilities of the OTHER folds (so each fold is scored
-with a threshold it did not choose); the reported one, to put in ``stages.stage3_action.unknown_threshold``,
-is the same quantile over every fold. Rates: false unknown = known clips answered "unknown"; missed unknown =
-unknown clips given a class; wrong above 0.5 = unknown clips whose (necessarily wrong) top class has
-probability above 0.5. Writes ``benchmarks/results/calibrate_unknown.{json,md}`` and a figure of both rates
-against the threshold.
+detector-like noise, lifter, classifier) and their top probability and open-set distance are read from
+``end_to_end.per_clip``: clips of trained classes are "known", clips of the left-out classes "unknown" (actions
+outside the vocabulary). Three rules are compared: ``probability`` (unknown when the top probability is below
+``unknown_threshold``), ``distance`` (unknown when the clip's features are further than ``unknown_distance``
+from the training clips', ``K_NEAREST`` neighbours, ``stage3_action/classifier.py``) and ``either`` (both, each
+at half the false-unknown budget). Each fold is scored with thresholds taken from the OTHER folds' known clips
+(the ``--false-unknown`` quantile), so no fold is scored with thresholds it chose; the reported thresholds, for
+``stages.stage3_action.unknown_threshold`` / ``unknown_distance``, are the same quantiles over every fold, for the
+rule that misses the fewest unknown clips. Rates: false unknown = known clips answered "unknown"; missed unknown
+= unknown clips given a class; confident wrong = unknown clips given a class with probability above 0.5.
+Writes ``benchmarks/results/calibrate_unknown.{json,md}`` and a figure of the rates against the thresholds.
 """
 import sys
 from pathlib import Path
@@ -51,32 +53,55 @@ def run_fold(k: int, holdout: int, epochs: int, seed: int, sets) -> dict:
     rep = json.loads((work / "report.json").read_text())
     idx = {UTD_ACTIONS.index(c) for c in excluded}
     clips = rep["end_to_end"]["per_clip"]
-    return {"fold": k, "excluded": excluded,
-            "known": [c["probability"] for c in clips if c["true"] not in idx],
-            "known_correct": [c["pred"] == c["true"] for c in clips if c["true"] not in idx],
-            "unknown": [c["probability"] for c in clips if c["true"] in idx]}
+    known = [c for c in clips if c["true"] not in idx]
+    unknown = [c for c in clips if c["true"] in idx]
+    return {"fold": k, "excluded": excluded, "known_correct": [c["pred"] == c["true"] for c in known],
+            "known": [c["probability"] for c in known], "known_distance": [c["distance"] for c in known],
+            "unknown": [c["probability"] for c in unknown], "unknown_distance": [c["distance"] for c in unknown]}
 
 
-def rates(known, unknown, thr: float) -> dict:
-    known, unknown = np.asarray(known), np.asarray(unknown)
-    return {"threshold": thr, "false_unknown": float(np.mean(known < thr)),
-            "missed_unknown": float(np.mean(unknown >= thr)),
-            "wrong_above_half": float(np.mean(unknown > 0.5))}
+RULES = ("probability", "distance", "either")
 
 
-def figure(folds, thr: float, path: Path) -> None:
-    known = np.concatenate([f["known"] for f in folds])
-    unknown = np.concatenate([f["unknown"] for f in folds])
-    ts = np.linspace(0, 1, 101)
-    fig = Figure(figsize=(6, 3.6))
-    ax = fig.add_subplot()
-    ax.plot(ts, [np.mean(known < t) for t in ts], label="false unknown (known classes)")
-    ax.plot(ts, [np.mean(unknown >= t) for t in ts], label="missed unknown (left-out classes)")
-    ax.axvline(thr, color="k", linestyle=":", label=f"threshold {thr:.2f}")
-    ax.set_xlabel("threshold on the top probability")
-    ax.set_ylabel("rate")
-    ax.legend(fontsize=8)
-    ax.set_title("UTD-MHAD held-out subject through the chain")
+def thresholds(known_p, known_d, rule: str, fu: float) -> dict:
+    """The thresholds of ``rule`` that call a ``fu`` share of these known clips unknown."""
+    q = fu / 2 if rule == "either" else fu
+    out = {}
+    if rule in ("probability", "either"):
+        out["unknown_threshold"] = float(np.quantile(known_p, q))
+    if rule in ("distance", "either"):
+        out["unknown_distance"] = float(np.quantile(known_d, 1 - q))
+    return out
+
+
+def flagged(p, d, thr: dict) -> np.ndarray:
+    p, d = np.asarray(p, float), np.asarray(d, float)
+    out = np.zeros(len(p), bool)
+    if "unknown_threshold" in thr:
+        out |= p < thr["unknown_threshold"]
+    if "unknown_distance" in thr:
+        out |= d > thr["unknown_distance"]
+    return out
+
+
+def rates(known_p, known_d, unknown_p, unknown_d, thr: dict) -> dict:
+    fu, fk = flagged(known_p, known_d, thr), flagged(unknown_p, unknown_d, thr)
+    return {**thr, "false_unknown": float(np.mean(fu)), "missed_unknown": float(np.mean(~fk)),
+            "confident_wrong": float(np.mean(~fk & (np.asarray(unknown_p) > 0.5)))}
+
+
+def figure(folds, path: Path) -> None:
+    kp, up = (np.concatenate([f[k] for f in folds]) for k in ("known", "unknown"))
+    kd, ud = (np.concatenate([f[k] for f in folds]) for k in ("known_distance", "unknown_distance"))
+    fig = Figure(figsize=(10, 3.6))
+    for i, (name, k, u, sign) in enumerate((("top probability", kp, up, -1), ("open-set distance", kd, ud, 1))):
+        ax = fig.add_subplot(1, 2, i + 1)
+        bins = np.linspace(min(k.min(), u.min()), max(k.max(), u.max()), 30)
+        ax.hist(k, bins, alpha=0.6, density=True, label="known classes")
+        ax.hist(u, bins, alpha=0.6, density=True, label="left-out classes")
+        ax.set_xlabel(name + (" (low = unknown)" if sign < 0 else " (high = unknown)"))
+        ax.legend(fontsize=8)
+    fig.suptitle("UTD-MHAD held-out subject through the chain: known vs left-out classes")
     FigureCanvasAgg(fig)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100, bbox_inches="tight")
@@ -92,29 +117,43 @@ def main(argv=None) -> int:
     p.add_argument("--set", nargs="*", default=[], dest="sets", help="more --set options for every run")
     a = p.parse_args(argv)
     folds = [run_fold(k, a.holdout, a.epochs, a.seed, a.sets) for k in range(a.folds)]
-    rows = []
-    for f in folds:
-        others = [x for g in folds if g is not f for x in g["known"]] or f["known"]
-        thr = float(np.quantile(others, a.false_unknown))
-        rows.append({"fold": f["fold"], "excluded": f["excluded"], "n_known": len(f["known"]),
-                     "n_unknown": len(f["unknown"]), "known_top1": float(np.mean(f["known_correct"])),
-                     **rates(f["known"], f["unknown"], thr)})
-    thr = float(np.quantile([x for f in folds for x in f["known"]], a.false_unknown))
-    pooled = rates([x for f in folds for x in f["known"]], [x for f in folds for x in f["unknown"]], thr)
-    write_json(OUT.with_suffix(".json"), {"rows": rows, "threshold": thr, "pooled": pooled, "folds": folds,
-                                          "holdout": a.holdout, "epochs": a.epochs, "sets": a.sets})
-    figure(folds, thr, OUT.parent / "figures" / "calibrate_unknown.png")
-    lines = [f"# Open-set threshold: UTD-MHAD subject {a.holdout} held out, classes left out per fold", "",
-             "| fold | classes left out | known clips | unknown clips | top-1 on known | threshold (other folds) | "
-             "false unknown | missed unknown | unknown clips above 0.5 |", "|---|---|---|---|---|---|---|---|---|"]
+    rows, pooled = [], {}
+    for rule in RULES:
+        for f in folds:
+            others = [g for g in folds if g is not f] or [f]
+            thr = thresholds([x for g in others for x in g["known"]],
+                             [x for g in others for x in g["known_distance"]], rule, a.false_unknown)
+            rows.append({"rule": rule, "fold": f["fold"], "excluded": f["excluded"], "n_known": len(f["known"]),
+                         "n_unknown": len(f["unknown"]), "known_top1": float(np.mean(f["known_correct"])),
+                         **rates(f["known"], f["known_distance"], f["unknown"], f["unknown_distance"], thr)})
+        rs = [r for r in rows if r["rule"] == rule]
+        every = lambda k: [x for f in folds for x in f[k]]  # noqa: E731
+        pooled[rule] = {"cross_fold": {k: float(np.mean([r[k] for r in rs]))
+                                       for k in ("false_unknown", "missed_unknown", "confident_wrong")},
+                        "thresholds": thresholds(every("known"), every("known_distance"), rule, a.false_unknown)}
+    best = min(RULES, key=lambda r: pooled[r]["cross_fold"]["missed_unknown"])
+    write_json(OUT.with_suffix(".json"), {"rows": rows, "pooled": pooled, "best": best, "folds": folds,
+                                          "holdout": a.holdout, "epochs": a.epochs, "sets": a.sets,
+                                          "false_unknown_target": a.false_unknown})
+    figure(folds, OUT.parent / "figures" / "calibrate_unknown.png")
+    lines = [f"# Open-set decision: UTD-MHAD subject {a.holdout} held out, classes left out per fold "
+             f"(false-unknown target {a.false_unknown:.0%})", "",
+             "| rule | fold | classes left out | known / unknown clips | top-1 on known | thresholds (other folds) | "
+             "false unknown | missed unknown | confident wrong |", "|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['fold']} | {', '.join(r['excluded'])} | {r['n_known']} | {r['n_unknown']} | "
-                     f"{100 * r['known_top1']:.1f} % | {r['threshold']:.3f} | {100 * r['false_unknown']:.1f} % | "
-                     f"{100 * r['missed_unknown']:.1f} % | {100 * r['wrong_above_half']:.1f} % |")
-    lines += ["", f"Threshold over every fold (the {a.false_unknown:.0%} quantile of the known clips' top "
-              f"probability): **{thr:.3f}**; pooled false unknown {100 * pooled['false_unknown']:.1f} %, missed "
-              f"unknown {100 * pooled['missed_unknown']:.1f} %, unknown clips above 0.5 "
-              f"{100 * pooled['wrong_above_half']:.1f} %.", "", "![rates](figures/calibrate_unknown.png)"]
+        thr = ", ".join(f"{k} {r[k]:.3f}" for k in ("unknown_threshold", "unknown_distance") if k in r)
+        lines.append(f"| {r['rule']} | {r['fold']} | {', '.join(r['excluded'])} | {r['n_known']} / {r['n_unknown']} | "
+                     f"{100 * r['known_top1']:.1f} % | {thr} | {100 * r['false_unknown']:.1f} % | "
+                     f"{100 * r['missed_unknown']:.1f} % | {100 * r['confident_wrong']:.1f} % |")
+    lines += ["", "| rule | false unknown | missed unknown | confident wrong | thresholds over every fold |",
+              "|---|---|---|---|---|"]
+    for rule in RULES:
+        c, t = pooled[rule]["cross_fold"], pooled[rule]["thresholds"]
+        lines.append(f"| {rule} | {100 * c['false_unknown']:.1f} % | {100 * c['missed_unknown']:.1f} % | "
+                     f"{100 * c['confident_wrong']:.1f} % | {', '.join(f'{k} {v:.3f}' for k, v in t.items())} |")
+    lines += ["", f"Fewest missed unknown clips: **{best}**; thresholds "
+              + ", ".join(f"`{k}: {v:.3f}`" for k, v in pooled[best]["thresholds"].items()) + ".", "",
+              "![scores](figures/calibrate_unknown.png)"]
     write_text(OUT.with_suffix(".md"), "\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0

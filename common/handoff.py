@@ -149,6 +149,9 @@ class ActionResult(_NpzMixin):
     scores: np.ndarray
     labels: Tuple[str, ...] = field(default_factory=tuple)
     unknown_threshold: float = 0.0
+    #: open-set distance of the clip's features from the training clips' (NaN where the classifier has none)
+    distance: float = float("nan")
+    unknown_distance: float = 0.0
 
     def __post_init__(self):
         s = _check_array("ActionResult.scores", self.scores, 1)
@@ -158,6 +161,8 @@ class ActionResult(_NpzMixin):
         object.__setattr__(self, "scores", s)
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "unknown_threshold", float(self.unknown_threshold))
+        object.__setattr__(self, "distance", float(self.distance))
+        object.__setattr__(self, "unknown_distance", float(self.unknown_distance))
 
     @property
     def index(self) -> int:
@@ -173,8 +178,10 @@ class ActionResult(_NpzMixin):
 
     @property
     def unknown(self) -> bool:
-        """True when the top probability is below ``unknown_threshold``: the action is outside the vocabulary."""
-        return self.probability < self.unknown_threshold
+        """True when the top probability is below ``unknown_threshold``, or the open-set ``distance`` exceeds
+        ``unknown_distance`` (when that is > 0): the action is outside the vocabulary."""
+        far = self.unknown_distance > 0 and np.isfinite(self.distance) and self.distance > self.unknown_distance
+        return self.probability < self.unknown_threshold or bool(far)
 
     @property
     def decision(self) -> str:
@@ -186,10 +193,13 @@ class ActionResult(_NpzMixin):
         return [{"label": self.labels[i], "probability": float(self.scores[i])} for i in order]
 
     def to_json(self) -> dict:
-        """``action.json``: ``label`` (``"unknown"`` below the threshold), ``probability`` (of the top class),
-        ``top5``, ``unknown``, ``unknown_threshold``, ``scores`` and ``label_set``."""
+        """``action.json``: ``label`` (``"unknown"`` outside the vocabulary), ``probability`` (of the top class),
+        ``top5``, ``unknown``, ``unknown_threshold``, ``distance``, ``unknown_distance``, ``scores`` and
+        ``label_set``."""
         return {"label": self.decision, "probability": self.probability, "top5": self.top(5),
                 "unknown": self.unknown, "unknown_threshold": self.unknown_threshold,
+                "distance": self.distance if np.isfinite(self.distance) else None,
+                "unknown_distance": self.unknown_distance,
                 "scores": [float(x) for x in self.scores], "label_set": list(self.labels)}
 
 

@@ -177,8 +177,10 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             acc["a_multi"].append(r.index)
             acc["a_single"].append(cls.predict(inp, s, multi_clip=False).index)
             acc["e2e_pred"].append(out["stage3_action"].index)
-            acc["e2e_clips"].append({"name": s.name, "true": int(s.action), "pred": out["stage3_action"].index,
-                                     "probability": out["stage3_action"].probability})
+            r_e2e = out["stage3_action"]
+            acc["e2e_clips"].append({"name": s.name, "true": int(s.action), "pred": r_e2e.index,
+                                     "probability": r_e2e.probability,
+                                     "distance": r_e2e.distance if np.isfinite(r_e2e.distance) else None})
             if i < keep and hasattr(cls, "encoded_clip"):
                 ex["encoded_clip"] = cls.encoded_clip(inp)
         if i < keep:

@@ -11,7 +11,7 @@ Augmentation, each a switch (seed 000 and the ANCHORS.md tricks): ``rotate`` - t
 camera's vertical axis through the pelvis by up to ``rotate_deg`` and re-projected with the sample's
 intrinsics, so new views are seen; ``flip`` - mirrored pose with left/right swapped; ``noise_px`` /
 ``drop_rate`` - detector-like 2D noise and dropped joints (moved to the pelvis); ``bone_scale`` - each bone
-(left and right alike) stretched by a log-normal factor of that standard deviation (:func:`scale_bones`), so
+(left and right alike) stretched by a log-normal factor of that standard deviation (``common.augment.scale_bones``), so
 people and mocap skeletons of other proportions are seen. ``flip_test`` averages the prediction of the input
 and of its mirror image.
 """
@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from common.augment import scale_bones
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
@@ -76,20 +77,6 @@ def detector_like(uv: torch.Tensor, noise_px: float, drop_rate: float, g: torch.
         drop[:, 0] = False
         uv = torch.where(drop[..., None], uv[:, :1].expand_as(uv), uv)
     return uv
-
-
-def scale_bones(j3: torch.Tensor, layout, factors: torch.Tensor) -> torch.Tensor:
-    """Each bone of (N, J, 3) poses (joint j to its parent) stretched by ``factors[:, j]``, the two bones of a
-    left/right pair by the same factor (the left one's), children carried along; the root stays put. Teaches a
-    lifter skeletons whose proportions (and joint conventions: hip width, neck, head top) differ from its
-    training people's, as those of different mocap sources do."""
-    perm = torch.as_tensor(layout.flip_permutation)
-    f = factors[:, torch.minimum(torch.arange(len(perm)), perm)]
-    out = j3.clone()
-    for j in layout.topo_order[1:]:
-        parent = layout.parents[j]
-        out[:, j] = out[:, parent] + f[:, j, None] * (j3[:, j] - j3[:, parent])
-    return out
 
 
 def rotate_about_root(j3: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:

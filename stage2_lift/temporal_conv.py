@@ -79,6 +79,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from common.augment import scale_bones
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
@@ -86,7 +87,7 @@ from common.registry import register
 from common.resample import resample_time, sample_frames
 from common.training import train_epochs
 
-from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, detector_like, normalize, project, scale_bones
+from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, detector_like, normalize, project
 
 
 def receptive_field(filter_widths) -> int:

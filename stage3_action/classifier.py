@@ -5,8 +5,9 @@ encoder (``pose_image``, ``enhanced_spmf``) and classified by a CNN; only the CN
 Data: a sequence of any length becomes fixed-length clips (``clips.py``): training takes one random window
 (random start and speed) per sequence and epoch; testing takes the middle window (single-clip) or windows
 ``clip_len / 2`` apart whose class probabilities are averaged (multi-clip), as in seed 001, section 4.4.
-Augmentation on the fly: rotation about the vertical axis (3D), left/right mirroring, dropped joints, and
-image-level scale and noise. Training: AdamW with a one-cycle schedule, cross-entropy, the best validation
+Augmentation on the fly: bone lengths (3D, ``aug_bone_scale``: one log-normal factor per bone and sequence,
+``common.augment.scale_bones``), rotation about the vertical axis (3D), left/right mirroring, dropped joints,
+and image-level scale and noise. Training: AdamW with a one-cycle schedule, cross-entropy, the best validation
 epoch kept (validation = single-clip top-1 on the dataset's ``val`` split). ``flip_test`` (default on) also
 averages the probabilities of the mirrored sequence at test time (+0.8 and +1.6 points of Penn Action holdout
 top-1 on two seeds of the 2D ``pose_cnn``); it changes only inference, so switching it reuses a checkpoint.
@@ -27,6 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from common.augment import scale_bones
 from common.errors import InputError
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
 from common.registry import build
@@ -46,12 +48,13 @@ CLASSIFIER_DEFAULTS = {
     "flip_test": True,
     "dropout": 0.3, "epochs": 60, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4,
     "aug_rotate_deg": 45.0, "aug_scale": 0.1, "aug_noise": 0.2, "aug_drop_rate": 0.05, "aug_flip": True,
-    "aug_speed": 0.2, "train_on": "both", "label_smoothing": 0.0,
+    "aug_speed": 0.2, "aug_bone_scale": 0.0, "train_on": "both", "label_smoothing": 0.0,
     # training through the chain (pipelines/chain.py): random virtual cameras per 3D training sequence, and the
     # detector-like noise that stands for a frame-based detector on data without frames
     "chain_views": 0, "chain_noise_px": 5.0, "chain_drop_rate": 0.05,
-    # open set: a clip whose top probability stays below this is reported as "unknown" (0: never)
-    "unknown_threshold": 0.0,
+    # open set: a clip whose top probability stays below unknown_threshold, or whose features lie further than
+    # unknown_distance from every training clip's, is reported as "unknown" (0: never)
+    "unknown_threshold": 0.0, "unknown_distance": 0.0,
 }
 
 
@@ -64,7 +67,7 @@ class EncodedClassifier(ActionClassifier):
     """Base of the encoder + CNN classifiers; subclasses implement :meth:`build_model`."""
 
     defaults = CLASSIFIER_DEFAULTS
-    inference_options = ("flip_test", "unknown_threshold")
+    inference_options = ("flip_test", "unknown_threshold", "unknown_distance")
 
     def __init__(self, cfg=None, device="cpu", seed=0):
         super().__init__(cfg, device, seed)
@@ -82,6 +85,8 @@ class EncodedClassifier(ActionClassifier):
         #: frame rate and median length (frames) of the training sequences; inputs at another rate are resampled
         self.train_fps: Optional[float] = None
         self.train_frames: Optional[float] = None
+        #: unit-length penultimate features of the training clips (float16): the open-set distance's reference
+        self.bank: Optional[np.ndarray] = None
 
     # ------------------------------------------------------------------ to override
     def build_model(self, in_ch: int, image_hw: Tuple[int, int], n_classes: int) -> nn.Module:
@@ -125,6 +130,9 @@ class EncodedClassifier(ActionClassifier):
         c = self.cfg
         x = x.copy()
         sc = sc.copy()
+        if self.dim == 3 and c["aug_bone_scale"] > 0:  # another person's proportions, the whole sequence alike
+            f = np.exp(rng.normal(0, c["aug_bone_scale"], (1, x.shape[1]))).astype(np.float32)
+            x = scale_bones(x, self.layout, np.repeat(f, len(x), axis=0))
         if self.dim == 3 and c["aug_rotate_deg"] > 0:
             x = x @ rotation_y(rng.uniform(-1, 1) * c["aug_rotate_deg"]).T
         if c["aug_flip"] and rng.random() < 0.5:
@@ -208,7 +216,12 @@ class EncodedClassifier(ActionClassifier):
         self.train_fps = float(np.median([s.fps for s in data.train]))
         self.train_frames = float(np.median([s.n_frames for s in data.train]))
         self.temperature = fit_temperature(self.model, *val) if val is not None else 1.0
-        return {"loss": hist["loss"], "val_top1": hist["val"], "best_val_top1": best["acc"],
+        self.bank = self.features(self.eval_images(data.train)[0]).astype(np.float16)
+        extra = {}
+        if val is not None:
+            d = self.distance(self.features(val[0]))
+            extra = {"val_distance_median": float(np.median(d)), "val_distance_q90": float(np.quantile(d, 0.9))}
+        return {**extra,"loss": hist["loss"], "val_top1": hist["val"], "best_val_top1": best["acc"],
                 "temperature": self.temperature,
                 "train_seconds": hist["train_seconds"], "n_train_sequences": len(train),
                 "n_parameters": sum(p.numel() for p in self.model.parameters())}
@@ -219,16 +232,49 @@ class EncodedClassifier(ActionClassifier):
 
     # ------------------------------------------------------------------ inference
     @torch.no_grad()
-    def scores(self, x, sc, multi=None) -> np.ndarray:
-        multi = self.cfg["multi_clip"] if multi is None else multi
+    def forward_features(self, imgs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Logits and the penultimate features (the input of the model's last linear layer) of images."""
         self.model.eval()
+        last = [m for m in self.model.modules() if isinstance(m, nn.Linear)][-1]
+        store = {}
+        hook = last.register_forward_hook(lambda m, i, o: store.__setitem__("f", i[0]))
+        try:
+            logits = self.model(imgs)
+        finally:
+            hook.remove()
+        return logits, store["f"].flatten(1)
+
+    def features(self, imgs: torch.Tensor, batch: int = 256) -> np.ndarray:
+        """Unit-length penultimate features (N, F) of images."""
+        f = torch.cat([self.forward_features(imgs[i:i + batch])[1] for i in range(0, len(imgs), batch)])
+        return torch.nn.functional.normalize(f, dim=1).cpu().numpy()
+
+    def distance(self, feats: np.ndarray) -> np.ndarray:
+        """Open-set distance of unit features (N, F): 1 - the mean cosine similarity to the K_NEAREST closest
+        training clips (Sun et al., "Out-of-Distribution Detection with Deep Nearest Neighbors", ICML 2022); NaN
+        without a training bank (checkpoints saved before it existed)."""
+        if self.bank is None:
+            return np.full(len(feats), np.nan)
+        sims = np.asarray(feats, np.float32) @ self.bank.astype(np.float32).T
+        k = min(K_NEAREST, sims.shape[1])
+        return 1.0 - np.sort(sims, axis=1)[:, -k:].mean(1)
+
+    @torch.no_grad()
+    def infer(self, x, sc, multi=None) -> Tuple[np.ndarray, float]:
+        """Class probabilities (windows and views averaged) and the open-set distance of their mean feature."""
+        multi = self.cfg["multi_clip"] if multi is None else multi
         views = [(x, sc)]
         if self.cfg["flip_test"]:
             views.append(self.mirror(x, sc))
         imgs = [self.image(v, s, idx) for v, s in views for idx in eval_windows(len(x), self.cfg["clip_len"], multi,
                                                                              self.cfg["window_frames"])]
-        p = torch.softmax(self.model(torch.as_tensor(np.stack(imgs)).to(self.device)) / self.temperature, dim=-1)
-        return p.mean(0).cpu().numpy()
+        logits, f = self.forward_features(torch.as_tensor(np.stack(imgs)).to(self.device))
+        p = torch.softmax(logits / self.temperature, dim=-1).mean(0).cpu().numpy()
+        f = torch.nn.functional.normalize(torch.nn.functional.normalize(f, dim=1).mean(0, keepdim=True), dim=1)
+        return p, float(self.distance(f.cpu().numpy())[0])
+
+    def scores(self, x, sc, multi=None) -> np.ndarray:
+        return self.infer(x, sc, multi)[0]
 
     def encoded_clip(self, seq) -> np.ndarray:
         """The (C, H, W) image of the middle clip of ``seq`` that the CNN sees (for figures)."""
@@ -256,8 +302,9 @@ class EncodedClassifier(ActionClassifier):
     def predict(self, seq, sample=None, multi_clip=None) -> ActionResult:
         if self.model is None:
             raise RuntimeError(f"{self.registered_name}: not trained")
-        return ActionResult(self.scores(*self._coords(seq), multi_clip), tuple(self.labels),
-                            float(self.cfg["unknown_threshold"]))
+        p, d = self.infer(*self._coords(seq), multi_clip)
+        return ActionResult(p, tuple(self.labels), float(self.cfg["unknown_threshold"]), d,
+                            float(self.cfg["unknown_distance"]))
 
     def window_seconds(self) -> float:
         """One action's length, for sliding windows over a video: the span of a clip (``window_frames``) or,
@@ -268,16 +315,22 @@ class EncodedClassifier(ActionClassifier):
 
     def state(self) -> dict:
         return {"model": self.model.state_dict(), "labels": self.labels, "cfg": self.cfg,
-                "temperature": self.temperature, "train_fps": self.train_fps, "train_frames": self.train_frames}
+                "temperature": self.temperature, "train_fps": self.train_fps, "train_frames": self.train_frames,
+                "bank": self.bank}
 
     def load_state(self, state: dict) -> None:
         self.labels = list(state["labels"])
         self.temperature = float(state.get("temperature", 1.0))
         self.train_fps, self.train_frames = state.get("train_fps"), state.get("train_frames")
+        self.bank = state.get("bank")
         self.cfg["input"] = state["cfg"]["input"]
         self.model = self.build_model(*self._model_args()).to(self.device)
         self.model.load_state_dict(state["model"])
         self.model.eval()
+
+
+#: neighbours averaged by the open-set distance
+K_NEAREST = 5
 
 
 def fit_temperature(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:

@@ -37,26 +37,38 @@ def test_compare_real_actions_two_arms(sandbox):
     assert "| both |" in md and "| clean_3d |" in md and "chain + clean 3D beats clean 3D" in md
 
 
-def test_calibration_threshold_comes_from_the_other_folds(sandbox, monkeypatch):
+def test_calibration_thresholds_come_from_the_other_folds(sandbox, monkeypatch):
     rng = np.random.default_rng(0)
-    folds = {k: {"fold": k, "excluded": [f"c{k}"], "known": list(rng.uniform(0.4 + 0.1 * k, 1.0, 100)),
-                 "known_correct": [True] * 100, "unknown": list(rng.uniform(0.0, 0.6, 30))} for k in range(3)}
+    folds = {k: {"fold": k, "excluded": [f"c{k}"], "known_correct": [True] * 100,
+                 "known": list(rng.uniform(0.4 + 0.1 * k, 1.0, 100)), "known_distance": list(rng.uniform(0, 0.3, 100)),
+                 "unknown": list(rng.uniform(0.0, 0.9, 30)), "unknown_distance": list(rng.uniform(0.4, 0.6, 30))}
+             for k in range(3)}
     monkeypatch.setattr(CU, "run_fold", lambda k, *a: folds[k])
     CU.main(["--folds", "3", "--false-unknown", "0.1"])
     rep = json.loads((sandbox / "results" / "calibrate_unknown.json").read_text())
     for r in rep["rows"]:
-        others = [x for k in range(3) if k != r["fold"] for x in folds[k]["known"]]
-        assert r["threshold"] == pytest.approx(np.quantile(others, 0.1))
-        assert r["false_unknown"] == pytest.approx(np.mean(np.asarray(folds[r["fold"]]["known"]) < r["threshold"]))
-    every = [x for k in range(3) for x in folds[k]["known"]]
-    assert rep["threshold"] == pytest.approx(np.quantile(every, 0.1))
-    assert rep["pooled"]["false_unknown"] == pytest.approx(0.1, abs=0.01)
+        others = [k for k in range(3) if k != r["fold"]]
+        kp = [x for k in others for x in folds[k]["known"]]
+        kd = [x for k in others for x in folds[k]["known_distance"]]
+        if r["rule"] == "probability":
+            assert r["unknown_threshold"] == pytest.approx(np.quantile(kp, 0.1)) and "unknown_distance" not in r
+        elif r["rule"] == "distance":
+            assert r["unknown_distance"] == pytest.approx(np.quantile(kd, 0.9)) and "unknown_threshold" not in r
+        else:
+            assert r["unknown_threshold"] == pytest.approx(np.quantile(kp, 0.05))
+            assert r["unknown_distance"] == pytest.approx(np.quantile(kd, 0.95))
+    # here the distance separates the left-out classes far better than the probability: it is chosen
+    assert rep["best"] == "distance"
+    assert rep["pooled"]["distance"]["thresholds"]["unknown_distance"] == pytest.approx(
+        np.quantile([x for k in range(3) for x in folds[k]["known_distance"]], 0.9))
     assert (sandbox / "results" / "figures" / "calibrate_unknown.png").stat().st_size > 0
 
 
 def test_rates():
-    r = CU.rates([0.2, 0.5, 0.9, 0.95], [0.1, 0.3, 0.6], 0.4)
-    assert r == {"threshold": 0.4, "false_unknown": 0.25, "missed_unknown": 1 / 3, "wrong_above_half": 1 / 3}
+    r = CU.rates([0.2, 0.5, 0.9, 0.95], [0.1, 0.1, 0.1, 0.5], [0.1, 0.3, 0.6], [0.1, 0.1, 0.1],
+                 {"unknown_threshold": 0.4, "unknown_distance": 0.3})
+    assert r["false_unknown"] == 0.5 and r["missed_unknown"] == pytest.approx(1 / 3)  # 0.1 and 0.3 caught
+    assert r["confident_wrong"] == pytest.approx(1 / 3)
 
 
 @pytest.mark.skipif(not (UTD.is_dir() and shared("video", "test.avi").is_file()), reason="needs the shared data")

@@ -3,8 +3,9 @@ import math
 
 import torch
 
+from common.augment import scale_bones
 from common.skeleton import get_layout
-from stage2_lift.lifting import rotate_about_root, scale_bones
+from stage2_lift.lifting import rotate_about_root
 
 L = get_layout("h36m17")
 

@@ -74,3 +74,24 @@ def test_unknown_threshold_changes_only_the_decision(tiny_poses):
     np.testing.assert_allclose(r1.scores, r0.scores)
     assert r1.decision == "unknown" and r0.decision == r0.label and r1.label == r0.label
     assert "unknown_threshold" in cls.inference_options  # switching it reuses the checkpoint
+
+
+def test_open_set_distance_from_the_training_clips(tiny_poses):
+    cls = _trained(tiny_poses)
+    assert cls.bank is not None and cls.bank.dtype == np.float16 and len(cls.bank) == len(tiny_poses.train)
+    np.testing.assert_allclose(np.linalg.norm(cls.bank.astype(np.float32), axis=1), 1, atol=1e-2)
+    train_seq = gt_pose3d(tiny_poses.train[0])
+    near = cls.predict(train_seq).distance
+    rng = np.random.default_rng(0)
+    noise = Pose3DSeq(rng.normal(0, 0.5, train_seq.joints.shape).astype(np.float32), train_seq.scores, train_seq.fps)
+    far = cls.predict(noise).distance
+    assert 0 <= near < far <= 2
+    cls.cfg["unknown_distance"] = (near + far) / 2
+    assert not cls.predict(train_seq).unknown and cls.predict(noise).unknown
+    assert "unknown_distance" in cls.inference_options
+    # a checkpoint without a bank (saved before the distance existed): NaN, never "unknown" by distance
+    state = cls.state()
+    state.pop("bank")
+    cls.load_state(state)
+    r = cls.predict(noise)
+    assert np.isnan(r.distance) and not r.unknown and r.to_json()["distance"] is None
