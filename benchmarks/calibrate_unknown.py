@@ -116,11 +116,13 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--set", nargs="*", default=[], dest="sets", help="more --set options for every run")
     a = p.parse_args(argv)
+    if a.folds < 2:
+        p.error("--folds: at least 2 (each fold is scored with the thresholds of the others)")
     folds = [run_fold(k, a.holdout, a.epochs, a.seed, a.sets) for k in range(a.folds)]
     rows, pooled = [], {}
     for rule in RULES:
         for f in folds:
-            others = [g for g in folds if g is not f] or [f]
+            others = [g for g in folds if g is not f]
             thr = thresholds([x for g in others for x in g["known"]],
                              [x for g in others for x in g["known_distance"]], rule, a.false_unknown)
             rows.append({"rule": rule, "fold": f["fold"], "excluded": f["excluded"], "n_known": len(f["known"]),

@@ -6,7 +6,7 @@ import numpy as np
 
 def scale_bones(j3, layout, factors):
     """Each bone of (N, J, 3) poses (joint j to its parent) stretched by ``factors[:, j]``, the two bones of a
-    left/right pair by the same factor (the left one's), children carried along; the root stays put. Teaches a
+    left/right pair by the same factor (that of the one with the lower index), children carried along; the root stays put. Teaches a
     model skeletons whose proportions (and joint conventions: hip width, neck, head top) differ from its
     training people's, as those of different mocap sources and different persons do. Works on numpy arrays
     and torch tensors (``factors`` of the same kind, (N, J))."""

@@ -4,9 +4,10 @@
   [0, 1], ``image_size`` (width, height), ``fps``, ``layout`` name.
 - :class:`Pose3DSeq`: ``joints`` (P, T, J, 3) in metres, camera frame, root-relative (pelvis at the origin),
   ``scores`` (P, T, J), ``fps``, ``layout`` name.
-- :class:`ActionResult`: ``scores`` (C,) class probabilities, ``labels`` (C names), ``unknown_threshold``;
-  ``label`` is the arg-max, ``decision`` the same or ``"unknown"`` when the top probability is below the
-  threshold (the open-set answer written to ``action.json``).
+- :class:`ActionResult`: ``scores`` (C,) class probabilities, ``labels`` (C names), ``unknown_threshold``,
+  ``distance`` (open-set feature distance) and ``unknown_distance``; ``label`` is the arg-max, ``decision`` the
+  same or ``"unknown"`` when the top probability is below ``unknown_threshold`` or the distance above
+  ``unknown_distance`` (the open-set answer written to ``action.json``).
 """
 from __future__ import annotations
 

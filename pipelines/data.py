@@ -131,8 +131,9 @@ UTD_DEFAULTS = {
 
 def _utd_mhad() -> Tuple[dict, Callable[[dict], Dataset]]:
     """UTD-MHAD skeletons (``common.utd_mhad``): ``train_subjects`` of ``train_dir`` train, their
-    ``val_trials`` validate; the test split is every file under ``data.test_dir``, else the
-    ``holdout_subjects``, else the other subjects of ``train_dir`` (the standard protocol on a full copy)."""
+    ``val_trials`` validate; the test split is every file under ``data.test_dir`` of a subject not trained on,
+    else the ``holdout_subjects``, else the other subjects of ``train_dir`` (the standard protocol on a full
+    copy)."""
     from common.paths import repo_path
     from common.utd_mhad import UTD_ACTIONS, trial_of, utd_samples
 
@@ -149,8 +150,8 @@ def _utd_mhad() -> Tuple[dict, Callable[[dict], Dataset]]:
         samples_known = [s for s in samples if s.subject in train_subjects and s.action not in excluded]
         train = [s for s in samples_known if trial_of(s) not in cfg["val_trials"]]
         val = [s for s in samples_known if trial_of(s) in cfg["val_trials"]]
-        if test_dir:
-            test = utd_samples(repo_path(test_dir))
+        if test_dir:  # a subject trained on is never tested on (a full copy of the dataset may be given)
+            test = [s for s in utd_samples(repo_path(test_dir)) if s.subject not in train_subjects]
         elif cfg["holdout_subjects"]:
             test = [s for s in samples if s.subject in cfg["holdout_subjects"]]
         else:

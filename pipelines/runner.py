@@ -91,7 +91,8 @@ def _read_video_timed(video: str, opts: dict):
 
 def action_json(chain: Chain, out: dict) -> dict:
     """``action.json``: the whole clip's answer (``label``, ``top5``, ...; ``ActionResult.to_json``) and
-    ``segments``: the classifier over a sliding window of one training-sequence length, half a window apart."""
+    ``segments``: the classifier over a sliding window of one action's length (``window_seconds``: the clip
+    span, or the median training sequence), half a window apart."""
     cls = chain.parts["stage3_action"]
     names = list(chain.parts)
     seq = out[names[names.index("stage3_action") - 1]]

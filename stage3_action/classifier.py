@@ -4,7 +4,8 @@ encoder (``pose_image``, ``enhanced_spmf``) and classified by a CNN; only the CN
 
 Data: a sequence of any length becomes fixed-length clips (``clips.py``): training takes one random window
 (random start and speed) per sequence and epoch; testing takes the middle window (single-clip) or windows
-``clip_len / 2`` apart whose class probabilities are averaged (multi-clip), as in seed 001, section 4.4.
+half a window apart whose class probabilities are averaged (multi-clip), as in seed 001, section 4.4. A window
+spans ``window_frames`` frames of the sequence (0: ``clip_len``), subsampled to ``clip_len``.
 Augmentation on the fly: bone lengths (3D, ``aug_bone_scale``: one log-normal factor per bone and sequence,
 ``common.augment.scale_bones``), rotation about the vertical axis (3D), left/right mirroring, dropped joints,
 and image-level scale and noise. Training: AdamW with a one-cycle schedule, cross-entropy, the best validation
@@ -171,6 +172,9 @@ class EncodedClassifier(ActionClassifier):
         if self.cfg["input"] == "auto":
             self.cfg["input"] = "3d"
         self.labels = list(data.action_names)
+        if self.dim == 2 and (self.cfg["view_normalize"] or self.cfg["aug_bone_scale"] > 0):
+            raise InputError(f"{self.registered_name}: view_normalize and aug_bone_scale need 3D input; "
+                             "set stages.stage3_action.input=3d or switch them off")
         items = [(self.sequence(s), s.action) for s in data.train]
         if not items:
             raise InputError("action training: no training samples")
@@ -183,6 +187,9 @@ class EncodedClassifier(ActionClassifier):
         rng = np.random.default_rng(self.seed)
         train = self.training_items(data)
         self.model = self.build_model(*self._model_args()).to(self.device)
+        if not any(isinstance(m, nn.Linear) for m in self.model.modules()):
+            raise InputError(f"{self.registered_name}: the model needs a final nn.Linear classifier (its input is the "
+                             "feature of the open-set distance)")
         opt = torch.optim.AdamW(self.model.parameters(), lr=c["lr"], weight_decay=c["weight_decay"])
         n_batches = max(1, math.ceil(len(train) / c["batch_size"]))
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=c["lr"], total_steps=n_batches * c["epochs"])
@@ -216,12 +223,10 @@ class EncodedClassifier(ActionClassifier):
         self.train_fps = float(np.median([s.fps for s in data.train]))
         self.train_frames = float(np.median([s.n_frames for s in data.train]))
         self.temperature = fit_temperature(self.model, *val) if val is not None else 1.0
-        self.bank = self.features(self.eval_images(data.train)[0]).astype(np.float16)
-        extra = {}
-        if val is not None:
-            d = self.distance(self.features(val[0]))
-            extra = {"val_distance_median": float(np.median(d)), "val_distance_q90": float(np.quantile(d, 0.9))}
-        return {**extra,"loss": hist["loss"], "val_top1": hist["val"], "best_val_top1": best["acc"],
+        bank_from = data.train if len(data.train) <= BANK_SIZE else \
+            [data.train[i] for i in np.sort(rng.choice(len(data.train), BANK_SIZE, replace=False))]
+        self.bank = self.features(self.eval_images(bank_from)[0]).astype(np.float16)
+        return {"loss": hist["loss"], "val_top1": hist["val"], "best_val_top1": best["acc"],
                 "temperature": self.temperature,
                 "train_seconds": hist["train_seconds"], "n_train_sequences": len(train),
                 "n_parameters": sum(p.numel() for p in self.model.parameters())}
@@ -284,7 +289,7 @@ class EncodedClassifier(ActionClassifier):
     def _coords(self, seq) -> Tuple[np.ndarray, np.ndarray]:
         """(T, J, D) coordinates and (T, J) scores of a hand-off, checked against what the model was trained on."""
         if isinstance(seq, Pose3DSeq):
-            x, dim = self.view(seq.joints[0]), 3
+            x, dim = seq.joints[0], 3
         elif isinstance(seq, Pose2DSeq):
             x, dim = seq.keypoints[0], 2
         else:
@@ -294,6 +299,8 @@ class EncodedClassifier(ActionClassifier):
                              f"set stages.stage3_action.input={dim}d")
         if seq.layout != self.layout.name:
             raise InputError(f"{self.registered_name}: expects the {self.layout.name} layout, got {seq.layout}")
+        if dim == 3:
+            x = self.view(x)
         sc = seq.scores[0]
         if self.train_fps and abs(seq.fps / self.train_fps - 1) > 0.05:  # the clips cover the trained durations
             x, sc = resample_time(x, seq.fps, self.train_fps), resample_time(sc, seq.fps, self.train_fps)
@@ -329,8 +336,9 @@ class EncodedClassifier(ActionClassifier):
         self.model.eval()
 
 
-#: neighbours averaged by the open-set distance
+#: neighbours averaged by the open-set distance, and training clips kept for it at most (a random subset)
 K_NEAREST = 5
+BANK_SIZE = 4096
 
 
 def fit_temperature(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -339,7 +347,8 @@ def fit_temperature(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float
     model.eval()
     with torch.no_grad():
         logits = torch.cat([model(x[i:i + 256]) for i in range(0, len(x), 256)])
-    log_t = torch.zeros(1, requires_grad=True)
+    logits, y = logits.detach().cpu(), y.cpu()
+    log_t = torch.zeros((), requires_grad=True)
     opt = torch.optim.LBFGS([log_t], lr=0.1, max_iter=100)
 
     def closure():

@@ -50,7 +50,10 @@ def test_fit_records_rate_length_and_temperature_and_state_keeps_them(tiny_poses
     other.load_state(cls.state())
     s = tiny_poses.test[0]
     assert other.temperature == cls.temperature and other.train_fps == cls.train_fps
-    np.testing.assert_allclose(other.predict(gt_pose3d(s)).scores, cls.predict(gt_pose3d(s)).scores, atol=1e-6)
+    assert other.train_frames == cls.train_frames and other.window_seconds() == cls.window_seconds()
+    a, b = other.predict(gt_pose3d(s)), cls.predict(gt_pose3d(s))
+    np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
+    assert a.distance == pytest.approx(b.distance, abs=1e-6) and np.isfinite(a.distance)
 
 
 def test_input_at_another_frame_rate_is_resampled_to_the_training_rate(tiny_poses):
