@@ -156,10 +156,11 @@ def _utd_mhad() -> Tuple[dict, Callable[[dict], Dataset]]:
             test = [s for s in samples if s.subject in cfg["holdout_subjects"]]
         else:
             test = [s for s in samples if s.subject not in cfg["train_subjects"]]
-        if not train or not test:
-            raise InputError(f"data: UTD-MHAD {len(train)} training and {len(test)} test sequences in "
-                             f"{cfg['train_dir']} (subjects {sorted(train_subjects)} train); give data.test_dir "
-                             "(the test subjects 2, 4, 6, 8) or data.holdout_subjects")
+        if not train:
+            raise InputError(f"data: no UTD-MHAD training sequences of subjects {sorted(train_subjects)} in "
+                             f"{cfg['train_dir']}")
+        if test_dir and not test:
+            raise InputError(f"data.test_dir={test_dir}: only subjects trained on ({sorted(train_subjects)})")
         return Dataset("utd_mhad", list(UTD_ACTIONS), train, val, test)
 
     return UTD_DEFAULTS, build

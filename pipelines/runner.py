@@ -51,8 +51,9 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
             dataset["ds"] = build_dataset(cfg["data"])
         return dataset["ds"]
 
-    if video is None and cfg["data"].get("test_dir"):
-        data()  # a bad test folder fails before any training
+    if video is None and not data().test:  # a bad or missing test split fails before any training
+        raise InputError(f"data: no test sequences to evaluate (data.dataset={cfg['data']['dataset']}); give "
+                         "data.test_dir" + (" or data.holdout_subjects" if "holdout_subjects" in cfg["data"] else ""))
     chain.prepare(data)
     work_dir.mkdir(parents=True, exist_ok=True)
     if video is not None:

@@ -106,3 +106,15 @@ def test_real_video_labels_top5_segments_and_timeline(folders):
     assert all(x["end_s"] == pytest.approx(y["start_s"]) for x, y in zip(seg, seg[1:]))
     assert 1.0 < a["window_s"] < 5.0  # one UTD-MHAD action's length
     assert "action: unknown (closest:" in r.stdout
+
+
+def test_no_test_split_is_an_error_before_training(tmp_path):
+    # the shared copy holds the training subjects only
+    r = run_pipeline(tmp_path, "pipelines/utd_mhad.yaml", *TINY[1:], check=False)
+    assert r.returncode == 2 and "no test sequences" in r.stderr and "data.holdout_subjects" in r.stderr
+    trained = tmp_path / "trained"
+    trained.mkdir()
+    (trained / "a1_s1_t1_skeleton.mat").symlink_to(UTD / "a1_s1_t1_skeleton.mat")
+    r = run_pipeline(tmp_path, "pipelines/utd_mhad.yaml", *TINY[1:], f"data.test_dir={trained}", check=False)
+    assert r.returncode == 2 and "only subjects trained on" in r.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache" / "checkpoints").exists()
