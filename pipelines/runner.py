@@ -6,9 +6,8 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import yaml
-
 import numpy as np
+import yaml
 
 from common import timeline
 from common.errors import InputError
