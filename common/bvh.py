@@ -1,4 +1,4 @@
-"""BVH motion capture: reader, forward kinematics, and the mapping of known skeletons to ``h36m17``.
+"""BVH motion capture: reader, forward kinematics, and any humanoid skeleton to ``h36m17``.
 
 BVH (Biovision hierarchy): a ``HIERARCHY`` of ``ROOT``/``JOINT`` blocks, each with an ``OFFSET`` from its parent
 and ``CHANNELS`` (any subset and order of ``X/Y/Zposition`` and ``X/Y/Zrotation``), ``End Site`` leaves with an
@@ -27,8 +27,10 @@ Known formats, detected from the joint names, each with a fixed unit (never resc
   is only ~1.45 m above the floor: ``lowerneck`` has a zero offset, so the ASF thorax segment (~0.11 m) is
   missing from the conversion's spine.
 
-:func:`load_bvh_h36m17` maps both to ``h36m17`` with :func:`common.skeleton.to_h36m17`, replacing the head
-(top) by the point above and the neck (joint 9, nose level) by the midpoint of the rig's head joint and it.
+:func:`load_bvh_h36m17` takes those two and ANY other humanoid rig (Mixamo, CMU conversions with Mixamo-style
+names, Reallusion ``CC_Base_``, game rigs, ...) to ``h36m17`` the same way: the joints placed by their names
+and the unit, for a rig not known, inferred from the legs' length (:mod:`common.rig`); the known formats keep
+their fixed units and head tops. A rig whose joints cannot be placed gets a one-line error naming them.
 """
 from __future__ import annotations
 
@@ -39,7 +41,8 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .errors import InputError
-from .skeleton import BANDAI22, CMU31, H36M17, Layout, to_h36m17
+from .rig import HEAD_TOP_WORDS, RigMotion, infer_unit, name_words, place_joints, rig_to_h36m17
+from .skeleton import BANDAI22, CMU31, Layout
 
 #: y-up BVH axes to the z-up world: (x, y, z) -> (-x, z, y)
 BVH_TO_WORLD = np.array([[-1.0, 0, 0], [0, 0, 1.0], [0, 1.0, 0]])
@@ -234,15 +237,14 @@ def forward_kinematics(bvh: Bvh, extra_sites: Optional[Dict[int, np.ndarray]] = 
     return glob_p, sites(bvh.end_sites), sites(list((extra_sites or {}).items()))
 
 
-def detect_format(bvh: Bvh) -> str:
-    """The key of :data:`BVH_FORMATS` whose joint names and hierarchy match the file."""
+def detect_format(bvh: Bvh) -> Optional[str]:
+    """The key of :data:`BVH_FORMATS` whose joint names and hierarchy match the file, or None (any other rig)."""
     for key, fmt in BVH_FORMATS.items():
         if bvh.names == fmt.file_names:
             if tuple(bvh.parents) != fmt.layout.parents:
                 raise InputError(f"{bvh.path}: BVH joint names are those of {key} but the hierarchy differs")
             return key
-    raise InputError(f"{bvh.path}: unknown BVH skeleton (joints {', '.join(bvh.names[:6])}, ...); expected one "
-                     f"of {', '.join(BVH_FORMATS)}")
+    return None
 
 
 def to_world(points: np.ndarray, unit: float) -> np.ndarray:
@@ -253,33 +255,50 @@ def to_world(points: np.ndarray, unit: float) -> np.ndarray:
 def load_bvh(path) -> Tuple[np.ndarray, Layout, float]:
     """Joints of a known BVH format in world metres: ``(joints (T, J, 3), layout, fps)``."""
     bvh = read_bvh(path)
-    fmt = BVH_FORMATS[detect_format(bvh)]
+    key = detect_format(bvh)
+    if key is None:
+        raise InputError(f"{path}: not one of the known BVH skeletons {', '.join(BVH_FORMATS)}")
+    fmt = BVH_FORMATS[key]
     joints, _, _ = forward_kinematics(bvh)
     return to_world(joints, fmt.unit), fmt.layout, bvh.fps
 
 
-def load_bvh_h36m17(path) -> Tuple[np.ndarray, float]:
-    """``(joints (T, 17, 3) world metres z up, fps)`` from a Bandai or CMU BVH file.
+def bvh_rig(bvh: Bvh) -> RigMotion:
+    """A BVH file as a :class:`~common.rig.RigMotion`, joints placed by name (:func:`common.rig.place_joints`).
 
-    Joints follow :func:`common.skeleton.to_h36m17`, except the head top (the CMU head end site, or
-    ``BANDAI_HEAD_TOP`` along the Bandai head's axis) and the neck (joint 9, nose level: halfway between the
-    skeleton's head joint and that head top).
+    The unit: a known format's own (:data:`BVH_FORMATS`), else inferred from the legs' length
+    (:func:`common.rig.infer_unit`). The head top: the CMU head End Site; ``BANDAI_HEAD_TOP`` along the Bandai
+    head's own axis; on any other rig a child joint of the head named like ``HeadTop_End``, else the head's End
+    Site when it is at least 5 cm long, else left to :func:`common.rig.rig_to_h36m17`.
     """
-    bvh = read_bvh(path)
     key = detect_format(bvh)
-    fmt = BVH_FORMATS[key]
-    h = fmt.layout["head"]
-    if key == "cmu31":
-        top = [off for j, off in bvh.end_sites if j == h]
-        if not top:
-            raise InputError(f"{path}: CMU BVH: the Head joint has no End Site")
-        site = top[0]
+    j = place_joints(bvh.names, list(bvh.parents), bvh.path)
+    h = j["head"]
+    tops: List[int] = []
+    site = None
+    if key is not None:
+        unit = BVH_FORMATS[key].unit
+        if key == "cmu31":
+            ends = [off for p, off in bvh.end_sites if p == h]
+            if not ends:
+                raise InputError(f"{bvh.path}: CMU BVH: the Head joint has no End Site")
+            site = ends[0]
+        else:
+            site = bvh.offsets[h] / max(np.linalg.norm(bvh.offsets[h]), 1e-9) * BANDAI_HEAD_TOP / unit
     else:
-        axis = bvh.offsets[h] / max(np.linalg.norm(bvh.offsets[h]), 1e-9)
-        site = axis * BANDAI_HEAD_TOP / fmt.unit
-    joints, _, extra = forward_kinematics(bvh, {h: site})
-    joints, extra = to_world(joints, fmt.unit), to_world(extra, fmt.unit)
-    kps17, _ = to_h36m17(joints, fmt.layout)
-    kps17[:, H36M17["head"]] = extra[:, 0]
-    kps17[:, H36M17["neck"]] = 0.5 * (joints[:, h] + extra[:, 0])
-    return kps17, bvh.fps
+        _, unit = infer_unit(bvh.names, list(bvh.parents), bvh.offsets)
+        tops = [c for c, p in enumerate(bvh.parents) if p == h and name_words(bvh.names[c]) in
+                [(None, w) for w in HEAD_TOP_WORDS]]
+        ends = [off for p, off in bvh.end_sites if p == h and np.linalg.norm(off) * unit >= 0.05]
+        site = ends[0] if ends and not tops else None
+    joints, _, extra = forward_kinematics(bvh, None if site is None else {h: site})
+    joints = to_world(joints, unit)
+    head_top = joints[:, tops[0]] if tops else None if site is None else to_world(extra[:, 0], unit)
+    return RigMotion(bvh.path, bvh.names, tuple(int(p) for p in bvh.parents), joints, bvh.fps, head_top)
+
+
+def load_bvh_h36m17(path) -> Tuple[np.ndarray, float]:
+    """``(joints (T, 17, 3) world metres z up, fps)`` from any humanoid BVH file: :func:`bvh_rig`, then
+    :func:`common.rig.rig_to_h36m17` (the same joint definitions for every rig and format)."""
+    bvh = read_bvh(path)
+    return rig_to_h36m17(bvh_rig(bvh)), bvh.fps

@@ -1,15 +1,18 @@
-"""Real motion capture as lifting samples: BVH files -> h36m17 world joints -> the real Human3.6M cameras.
+"""Real motion capture as lifting samples: motion files -> h36m17 world joints -> the real Human3.6M cameras.
 
-The protocol of ``docs/interfaces.md`` ("Mocap evaluation protocol"): each BVH format's skeleton and unit are fixed
-(:mod:`common.bvh`); each frame is placed with its pelvis at the world origin in x and y, its height kept, so a
-walking subject stays in view; the pose is then seen by real H36M cameras (``../shared/data/h36m/cameras.pkl``,
-world z up, about 5 m from the origin). Evaluation uses the 4 cameras of S9 and the 4 of S11
-(:data:`EVAL_SUBJECTS`); training on mocap uses the cameras of the H36M training subjects
-(:data:`TRAIN_SUBJECTS`), so no evaluation view is ever trained on. 2D is the exact projection with the
+The protocol of ``docs/interfaces.md`` ("Mocap evaluation protocol"): any motion file of :mod:`common.motion`
+(BVH of any humanoid rig, ASF/AMC, DeepMimic, VideoPose3D npz) becomes h36m17 world joints; each clip is put on
+the floor (:func:`place_on_floor`: files put their floor anywhere); each frame is placed with its pelvis at the
+world origin in x and y, its height kept, so a walking subject stays in view; the pose is then seen by real H36M
+cameras (``../shared/data/h36m/cameras.pkl``, world z up, about 5 m from the origin). Evaluation uses the 4
+cameras of S9 and the 4 of S11 (:data:`EVAL_SUBJECTS`); training on mocap uses the cameras of the H36M training
+subjects (:data:`TRAIN_SUBJECTS`), so no evaluation view is ever trained on. 2D is the exact projection with the
 cameras' radial and tangential distortion; every joint counts as visible.
 
-One :class:`~common.dataset.Sample` per file and camera; ``Sample.source`` is the file's name (the report's
-``per_file`` key) and ``subject`` the camera index.
+One :class:`~common.dataset.Sample` per clip and camera; ``Sample.source`` is the clip's name (the file's name;
+the report's ``per_file`` key) and ``subject`` the camera index. For training, ``max_seconds`` caps what one
+clip gives: a longer clip is subsampled evenly to that many seconds at the training rate, so no single long
+take dominates the training set.
 """
 from __future__ import annotations
 
@@ -18,11 +21,12 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from .bvh import load_bvh_h36m17
 from .camera import Camera, load_h36m_cameras
 from .dataset import Sample
 from .errors import InputError
-from .paths import files_under, shared
+from .motion import load_motion
+from .paths import shared
+from .skeleton import H36M17
 
 EVAL_SUBJECTS = ("S9", "S11")
 TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
@@ -39,15 +43,23 @@ def h36m_cameras(subjects: Sequence[str]) -> List[Tuple[str, Camera]]:
     return out
 
 
-def bvh_files(folder) -> List[Path]:
-    """Every ``.bvh`` under ``folder`` (recursively), sorted; a one-line error when there is none."""
-    return files_under(folder, ".bvh", "BVH")
-
-
 def centre_on_origin(joints_world: np.ndarray) -> np.ndarray:
     """Each frame moved so its pelvis is at the world origin in x and y; heights unchanged."""
     out = np.array(joints_world, dtype=np.float64)
     out[..., :2] -= out[:, :1, :2]
+    return out
+
+
+#: height of the ankle centres above the floor when a foot is down (Human3.6M: 0.08-0.12 m)
+ANKLE_HEIGHT = 0.10
+
+
+def place_on_floor(joints_world: np.ndarray) -> np.ndarray:
+    """The clip moved up or down so its feet rest on the floor z = 0: the lower ankle's height, at its 5th
+    percentile over the frames, becomes :data:`ANKLE_HEIGHT` (motion files put their floor anywhere)."""
+    ankles = np.minimum(joints_world[:, H36M17["l_ankle"], 2], joints_world[:, H36M17["r_ankle"], 2])
+    out = np.array(joints_world, dtype=np.float64)
+    out[..., 2] += ANKLE_HEIGHT - np.percentile(ankles, 5)
     return out
 
 
@@ -59,23 +71,32 @@ def resample(joints: np.ndarray, fps: float, target_fps: float | None) -> Tuple[
     return joints[::k], fps / k
 
 
+def cap_frames(joints: np.ndarray, fps: float, max_seconds: float | None) -> np.ndarray:
+    """At most ``max_seconds * fps`` frames, evenly spread over the clip (``None``: all)."""
+    if not max_seconds or len(joints) <= max_seconds * fps:
+        return joints
+    keep = np.linspace(0, len(joints) - 1, int(max_seconds * fps)).round().astype(int)
+    return joints[keep]
+
+
 def mocap_samples(files: Sequence, cameras: Sequence[Tuple[str, Camera]], target_fps: float | None = None,
-                  file_names: Dict[Path, str] | None = None) -> List[Sample]:
-    """One sample per file and camera (see the module docstring). ``target_fps`` subsamples frames (for
-    training; evaluation keeps every frame)."""
+                  file_names: Dict[Path, str] | None = None, max_seconds: float | None = None) -> List[Sample]:
+    """One sample per clip and camera (see the module docstring). ``target_fps`` subsamples frames and
+    ``max_seconds`` caps a clip's length (for training; evaluation keeps every frame)."""
     out = []
     for path in files:
         path = Path(path)
-        world, fps = load_bvh_h36m17(path)
-        world, fps = resample(centre_on_origin(world), fps, target_fps)
-        name = (file_names or {}).get(path, path.name)
-        for ci, (cam_name, cam) in enumerate(cameras):
-            X = cam.world_to_camera(world.reshape(-1, 3)).reshape(world.shape)
-            if (X[..., 2] <= 0.1).any():
-                raise InputError(f"{path}: a joint is behind or at camera {cam_name}; is the unit right?")
-            uv = cam.project(X.reshape(-1, 3)).reshape(*X.shape[:2], 2)
-            out.append(Sample(name=f"{name}@{cam_name}", action=0, subject=ci, fps=fps,
-                              joints2d=uv.astype(np.float32), visible=np.ones(X.shape[:2], bool),
-                              joints3d=X.astype(np.float32), camera=cam, image_size=(cam.width, cam.height),
-                              source=name))
+        for clip in load_motion(path):
+            world, fps = resample(centre_on_origin(place_on_floor(clip.joints)), clip.fps, target_fps)
+            world = cap_frames(world, fps, max_seconds)
+            name = (file_names or {}).get(path, clip.name)
+            for ci, (cam_name, cam) in enumerate(cameras):
+                X = cam.world_to_camera(world.reshape(-1, 3)).reshape(world.shape)
+                if (X[..., 2] <= 0.1).any():
+                    raise InputError(f"{path}: a joint is behind or at camera {cam_name}; is the unit right?")
+                uv = cam.project(X.reshape(-1, 3)).reshape(*X.shape[:2], 2)
+                out.append(Sample(name=f"{name}@{cam_name}", action=0, subject=ci, fps=fps,
+                                  joints2d=uv.astype(np.float32), visible=np.ones(X.shape[:2], bool),
+                                  joints3d=X.astype(np.float32), camera=cam, image_size=(cam.width, cam.height),
+                                  source=name))
     return out

@@ -22,43 +22,51 @@ def _synthetic() -> Tuple[dict, Callable[[dict], Dataset]]:
     return SYNTH_DEFAULTS, lambda cfg: build_synthetic(_no_eval_keys(cfg, "synthetic"))
 
 
+MOCAP = "../shared/data/mocap"
 #: ``data.dataset: mocap`` (lifting): what trains the lifter, and the evaluation views
 MOCAP_DEFAULTS = {
     "synthetic": True,                 # synthetic-world poses in training (seed 000's "Unity" data)
     "synthetic_cfg": {"render": False, "subjects": {"train": 24, "val": 4, "test": 4},
                       "per_class": {"train": 48, "val": 6, "test": 6}},  # completed from SYNTH_DEFAULTS below
     "real_mocap": True,                # real mocap of mocap_dirs in training
-    "mocap_dirs": ["../shared/data/mocap/bandai", "../shared/data/mocap/cmu"],
+    # every shared real source: any folder of any motion format (common.motion)
+    "mocap_dirs": [f"{MOCAP}/{s}" for s in ("bandai", "bandai2", "cmu", "cmu_iclone", "deepmimic", "pymo", "hdm05")],
     "mocap_fps": 10.0,                 # training frames per second taken from the mocap (consecutive are alike)
+    "mocap_clip_seconds": 30.0,        # a longer clip is subsampled to this many seconds: no take dominates
     "train_cameras": ["S1", "S5", "S6", "S7", "S8"],  # H36M subjects whose cameras film the training mocap
 }
 
 
 def _mocap() -> Tuple[dict, Callable[[dict], Dataset]]:
-    """Synthetic-world pairs plus real mocap for training; the test split is ``data.bvh_dir`` seen by the 8
-    evaluation cameras (``common.mocap``), or the synthetic test split when no folder is given."""
-    from common.mocap import EVAL_SUBJECTS, bvh_files, h36m_cameras, mocap_samples
+    """Synthetic-world pairs plus real mocap for training; the test split is ``data.motion_dir`` (or its older
+    name ``data.bvh_dir``) seen by the 8 evaluation cameras (``common.mocap``), or the synthetic test split when
+    no folder is given."""
+    from common.mocap import EVAL_SUBJECTS, h36m_cameras, mocap_samples
+    from common.motion import motion_files
     from common.paths import repo_path
     from common.synth.world import SYNTH_DEFAULTS, build_synthetic
 
     defaults = {**MOCAP_DEFAULTS, "synthetic_cfg": {**SYNTH_DEFAULTS, **MOCAP_DEFAULTS["synthetic_cfg"]}}
 
     def build(cfg: dict) -> Dataset:
-        bvh_dir = cfg.get("bvh_dir")
-        cfg = _no_eval_keys(cfg, "mocap", allowed=("bvh_dir",))
+        motion_dir, bvh_dir = cfg.get("motion_dir"), cfg.get("bvh_dir")
+        if motion_dir and bvh_dir and motion_dir != bvh_dir:
+            raise InputError("data.motion_dir and data.bvh_dir (its older name) name different folders; give one")
+        motion_dir = motion_dir or bvh_dir
+        cfg = _no_eval_keys(cfg, "mocap", allowed=("motion_dir", "bvh_dir"))
         if not cfg["synthetic"] and not (cfg["real_mocap"] and cfg["mocap_dirs"]):
             raise InputError("data: no training data (synthetic: false and no real_mocap/mocap_dirs)")
+        # the evaluation folder is read first: a bad file stops the run before any training
+        test = mocap_samples(motion_files(repo_path(motion_dir)), h36m_cameras(EVAL_SUBJECTS)) if motion_dir \
+            else None
         synth = build_synthetic(cfg["synthetic_cfg"])
         train = list(synth.train) if cfg["synthetic"] else []
         if cfg["real_mocap"]:
             cams = h36m_cameras(cfg["train_cameras"])
             for d in cfg["mocap_dirs"]:
-                files = bvh_files(repo_path(d))
-                train += mocap_samples(files, cams, cfg["mocap_fps"])
-        test = synth.test
-        if bvh_dir:
-            test = mocap_samples(bvh_files(repo_path(bvh_dir)), h36m_cameras(EVAL_SUBJECTS))
-        return Dataset("mocap", synth.action_names, train, synth.val, test)
+                train += mocap_samples(motion_files(repo_path(d)), cams, cfg["mocap_fps"],
+                                       max_seconds=cfg["mocap_clip_seconds"])
+        return Dataset("mocap", synth.action_names, train, synth.val, synth.test if test is None else test)
 
     return defaults, build
 
@@ -224,7 +232,7 @@ def training_data_cfg(data_cfg: dict) -> dict:
 
 
 def build_dataset(data_cfg: dict) -> Dataset:
-    """The dataset of a resolved data section; evaluation keys (``data.bvh_dir``, ...) reach the builder,
+    """The dataset of a resolved data section; evaluation keys (``data.motion_dir``, ...) reach the builder,
     which may use them only for the test split."""
     cfg = dict(data_cfg)
     _, builder = _entry(cfg.pop("dataset"))

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from common.errors import InputError
-from common.mocap import (EVAL_SUBJECTS, TRAIN_SUBJECTS, bvh_files, centre_on_origin, h36m_cameras, mocap_samples,
-                          resample)
+from common.mocap import EVAL_SUBJECTS, TRAIN_SUBJECTS, cap_frames, centre_on_origin, h36m_cameras, mocap_samples, resample
+from common.motion import motion_files
 from common.paths import shared
 
 CMU = shared("mocap", "cmu")
@@ -22,7 +22,7 @@ def test_evaluation_and_training_cameras_are_the_real_disjoint_h36m_ones():
 
 
 def test_one_sample_per_file_and_view_with_consistent_2d_and_3d():
-    f = bvh_files(CMU)[0]
+    f = motion_files(CMU)[0]
     cams = h36m_cameras(EVAL_SUBJECTS)
     samples = mocap_samples([f], cams)
     assert len(samples) == 8 and {s.source for s in samples} == {f.name}
@@ -48,9 +48,19 @@ def test_centre_and_resample():
 
 def test_folder_errors(tmp_path):
     with pytest.raises(InputError, match="not found"):
-        bvh_files(tmp_path / "missing")
-    with pytest.raises(InputError, match="no .bvh files"):
-        bvh_files(tmp_path)
+        motion_files(tmp_path / "missing")
+    (tmp_path / "README.md").write_text("not motion")
+    (tmp_path / "notes.txt").write_text("plain text, not a DeepMimic motion")
+    with pytest.raises(InputError, match="no motion files"):
+        motion_files(tmp_path)
     (tmp_path / "a.bvh").write_text("HIERARCHY\nROOT broken\n")
+    assert motion_files(tmp_path) == [tmp_path / "a.bvh"]
     with pytest.raises(InputError):
-        mocap_samples(bvh_files(tmp_path), h36m_cameras(EVAL_SUBJECTS))
+        mocap_samples(motion_files(tmp_path), h36m_cameras(EVAL_SUBJECTS))
+
+
+def test_long_clips_are_capped_evenly():
+    x = np.arange(100)[:, None, None] * np.ones((1, 17, 3))
+    y = cap_frames(x, 10.0, 3.0)
+    assert len(y) == 30 and y[0, 0, 0] == 0 and y[-1, 0, 0] == 99 and np.all(np.diff(y[:, 0, 0]) > 0)
+    assert cap_frames(x, 10.0, 20.0) is x and cap_frames(x, 10.0, None) is x
