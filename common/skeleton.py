@@ -7,7 +7,8 @@ starting with ``l_``/``left_``/``L`` ... and its mirrored twin. Every layout her
 Layouts: ``h36m17`` (Human3.6M), ``coco17`` (COCO keypoints), ``mpii16`` (MPII Human Pose), ``penn13``
 (Penn Action), ``ntu25`` (Kinect v2 / NTU RGB+D), ``utd20`` (Kinect v1 / UTD-MHAD), ``mediapipe33``
 (MediaPipe Pose landmarks), ``bandai22`` and ``cmu31`` (the BVH skeletons of the Bandai Namco Research Motion dataset and of the cgspeed conversion of the
-CMU mocap database; ``common/bvh.py`` maps the file joint names onto them).
+CMU mocap database; ``common/bvh.py`` maps the file joint names onto them), ``humaneva15`` (HumanEva-I's 15-joint
+evaluation skeleton as VideoPose3D stores it; ``common/videopose3d.py`` reads those files).
 
 Conversions to and from ``h36m17`` (:func:`to_h36m17`, :func:`from_h36m17`) work on ``(..., J, D)`` arrays,
 ``D`` = 2 (pixels) or 3, with optional scores ``(..., J)``. A target joint is either a joint of the source
@@ -32,9 +33,12 @@ position 0 and score 0. The rules (``mid(a, b)`` is the midpoint, ``HEAD_K`` = 0
   head joint; a = 2 for CMU, whose head end site is as far above the head joint as that is above the neck).
   :func:`common.bvh.load_bvh_h36m17` puts the head top on the head's own axis instead (it follows the head's
   rotation): the CMU head end site, or 0.18 m along the Bandai head bone.
+* humaneva15: limbs, pelvis, thorax and head (HumanEva's ``headDistal``, the top of the head) copied;
+  spine = mid(pelvis, thorax); neck = mid(thorax, head): on the 4 annotated Human3.6M frames joint 9 projects
+  to 0.46-0.52 of the way from the thorax to the head top (and lies 5-9 cm in front of that line, at the nose).
 * back to a layout (:func:`from_h36m17`): the inverse of the rules above where one exists (COCO/MediaPipe/Penn
   nose/head <- neck; MPII upper_neck = 2 neck - head; Kinect spine joints <- pelvis/spine/thorax, Kinect neck
-  = mid(thorax, neck)); eyes, ears, hands, feet, fingers get score 0.
+  = mid(thorax, neck); HumanEva pelvis, thorax, head copied); eyes, ears, hands, feet, fingers get score 0.
 """
 from __future__ import annotations
 
@@ -221,8 +225,18 @@ CMU31 = _layout("cmu31", [
 sits at the start of the ASF bone of its name, so ``l_hip``/``l_knee``/``l_ankle`` are the hip, knee and ankle
 centres and ``head`` is the top of the upper neck; the head end site is the top of the head."""
 
+HUMANEVA15 = _layout("humaneva15", [
+    ("pelvis", None), ("thorax", "pelvis"), ("l_shoulder", "thorax"), ("l_elbow", "l_shoulder"),
+    ("l_wrist", "l_elbow"), ("r_shoulder", "thorax"), ("r_elbow", "r_shoulder"), ("r_wrist", "r_elbow"),
+    ("l_hip", "pelvis"), ("l_knee", "l_hip"), ("l_ankle", "l_knee"), ("r_hip", "pelvis"), ("r_knee", "r_hip"),
+    ("r_ankle", "r_knee"), ("head", "thorax")])
+"""HumanEva-I (Sigal, Balan, Black, IJCV 2010) 15 joints in the order of VideoPose3D's ``ConvertHumanEva.m``
+(the joints of HumanEva's ``@body_pose/error.m``): pelvis = ``torsoDistal``, thorax = mean(``torsoProximal``,
+``headProximal``), elbows and knees the mean of the two segment ends, ``head`` = ``headDistal``, which HumanEva's
+code labels "top of the head". Parents and sides as VideoPose3D's ``humaneva_skeleton``."""
+
 LAYOUTS: Dict[str, Layout] = {L.name: L for L in (H36M17, COCO17, MPII16, PENN13, NTU25, UTD20, MEDIAPIPE33,
-                                                  BANDAI22, CMU31)}
+                                                  BANDAI22, CMU31, HUMANEVA15)}
 
 
 def get_layout(name: str) -> Layout:
@@ -287,6 +301,8 @@ _TO_H36M: Dict[str, Dict[str, Rule]] = {
     "cmu31": {**_same(*_LIMBS), "pelvis": ({"hips": 1.0},), "thorax": ({"neck": 1.0},),
               "spine": (_mid("hips", "neck"),), "neck": (_lerp("neck", "head", (1 + CMU_A) / 2),),
               "head": (_lerp("neck", "head", CMU_A),)},
+    "humaneva15": {**_same(*_LIMBS, "pelvis", "thorax", "head"), "spine": (_mid("pelvis", "thorax"),),
+                   "neck": (_mid("thorax", "head"),)},
 }
 _TO_H36M["mediapipe33"] = _TO_H36M["coco17"]
 
@@ -304,6 +320,7 @@ _FROM_H36M: Dict[str, Dict[str, Rule]] = {
                  "neck": ({"thorax": 1.0},), "head": (_lerp("thorax", "head", 1 / BANDAI_A),)},
     "cmu31": {**_same(*_LIMBS), "hips": ({"pelvis": 1.0},), "neck": ({"thorax": 1.0},),
               "head": (_lerp("thorax", "head", 1 / CMU_A),)},
+    "humaneva15": _same(*_LIMBS, "pelvis", "thorax", "head"),
 }
 _FROM_H36M["mediapipe33"] = _FROM_H36M["coco17"]
 

@@ -12,7 +12,10 @@ camera's vertical axis through the pelvis by up to ``rotate_deg`` and re-project
 intrinsics, so new views are seen; ``flip`` - mirrored pose with left/right swapped; ``noise_px`` /
 ``drop_rate`` - detector-like 2D noise and dropped joints (moved to the pelvis); ``bone_scale`` - each bone
 (left and right alike) stretched by a log-normal factor of that standard deviation (``common.augment.scale_bones``), so
-people and mocap skeletons of other proportions are seen. ``flip_test`` averages the prediction of the input
+people and mocap skeletons of other proportions are seen; PoseAug-style (``common/augment.py``):
+``proportion_scale`` - legs, torso and arms each stretched by one log-normal factor of that std;
+``elevation_deg`` - the camera raised or lowered around the person by up to that angle; ``distance_scale`` /
+``focal_scale`` - the camera's distance and focal length times a log-uniform factor in [1/s, s]. ``flip_test`` averages the prediction of the input
 and of its mirror image.
 """
 from __future__ import annotations
@@ -24,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.augment import scale_bones
+from common.augment import move_along_ray, part_factors, scale_bones, tilt_about_root
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
@@ -35,7 +38,7 @@ from common.training import seed_everything, train_epochs
 LIFTER_DEFAULTS = {
     "epochs": 30, "batch_size": 256, "lr": 1e-3, "lr_decay": 0.96, "weight_decay": 0.0,
     "rotate": True, "rotate_deg": 180.0, "flip": True, "noise_px": 2.0, "drop_rate": 0.02, "flip_test": True,
-    "bone_scale": 0.0,
+    "bone_scale": 0.0, "proportion_scale": 0.0, "elevation_deg": 0.0, "distance_scale": 1.0, "focal_scale": 1.0,
 }
 
 
@@ -125,8 +128,8 @@ class SingleFrameLifter(Lifter):
         """
         c = self.cfg
         perm = torch.as_tensor(self.layout.flip_permutation)
-        if train and c["bone_scale"] > 0:
-            j3 = scale_bones(j3, self.layout, torch.exp(torch.randn(j3.shape[:2], generator=g) * c["bone_scale"]))
+        if train:
+            j3 = self.reshape_body(j3, g, len(j3))
         if train and c["rotate"]:
             a = (torch.rand(len(j3), generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
             j3 = rotate_about_root(j3, a)
@@ -134,10 +137,41 @@ class SingleFrameLifter(Lifter):
             f = torch.rand(len(j3), generator=g) < 0.5
             mirrored = j3[:, perm] * torch.tensor([-1.0, 1.0, 1.0])
             j3 = torch.where(f[:, None, None], mirrored, j3)
+        if train:
+            j3, K = self.move_camera(j3, K, g, len(j3))
         uv = project(j3, K)
         noisy = detector_like(uv, c["noise_px"], c["drop_rate"], g) if train else uv
         return {"j3": j3, "K": K, "size": size, "x_clean": normalize(uv, size), "x": normalize(noisy, size),
                 "y": (j3 - j3[:, :1])[:, 1:]}
+
+    def reshape_body(self, j3: torch.Tensor, g: torch.Generator, n: int) -> torch.Tensor:
+        """Bone-length and body-proportion augmentation of poses (N, J, 3); one draw per group of N / ``n``
+        consecutive poses (a window of a temporal lifter)."""
+        c = self.cfg
+        if c["bone_scale"] <= 0 and c["proportion_scale"] <= 0:
+            return j3
+        f = torch.exp(torch.randn(n, j3.shape[1], generator=g) * c["bone_scale"])
+        if c["proportion_scale"] > 0:
+            f = f * part_factors(self.layout, torch.randn(n, 3, generator=g), c["proportion_scale"])
+        return scale_bones(j3, self.layout, f.repeat_interleave(len(j3) // n, 0))
+
+    def move_camera(self, j3: torch.Tensor, K: torch.Tensor, g: torch.Generator, n: int):
+        """Camera elevation, distance and focal-length augmentation of camera-frame poses (N, J, 3) and their
+        intrinsics (N, 4); one draw per group of N / ``n`` consecutive poses, turned about each pose's own root."""
+        c = self.cfg
+        rep = len(j3) // n
+
+        def draw(lo, hi):
+            return (lo + (hi - lo) * torch.rand(n, generator=g)).repeat_interleave(rep, 0)
+
+        if c["elevation_deg"] > 0:
+            j3 = tilt_about_root(j3, draw(-1, 1) * math.radians(c["elevation_deg"]))
+        if c["distance_scale"] > 1:
+            j3 = move_along_ray(j3, torch.exp(draw(-1, 1) * math.log(c["distance_scale"])))
+        if c["focal_scale"] > 1:
+            K = K * torch.cat([torch.exp(draw(-1, 1) * math.log(c["focal_scale"]))[:, None].expand(-1, 2),
+                               torch.ones(len(K), 2)], 1)
+        return j3, K
 
     def target(self, y: torch.Tensor) -> torch.Tensor:
         """Root-relative 3D (N, J-1, 3) -> the z-scored vector the network regresses."""

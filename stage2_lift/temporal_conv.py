@@ -79,7 +79,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.augment import scale_bones
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
@@ -240,9 +239,8 @@ class TemporalConvLifter(SingleFrameLifter):
         per frame. Returns ``x`` (B, L, J, 2) screen-normalised 2D and ``y`` (B, L, J-1, 3) root-relative 3D."""
         c = self.cfg
         B, L, J, _ = j3.shape
-        if train and c["bone_scale"] > 0:  # one skeleton per window
-            f = torch.exp(torch.randn(B, J, generator=g) * c["bone_scale"]).repeat_interleave(L, 0)
-            j3 = scale_bones(j3.reshape(B * L, J, 3), self.layout, f).reshape(B, L, J, 3)
+        if train:  # one skeleton per window
+            j3 = self.reshape_body(j3.reshape(B * L, J, 3), g, B).reshape(B, L, J, 3)
         if train and c["rotate"]:
             a = (torch.rand(B, generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
             ca, sa = torch.cos(a)[:, None, None], torch.sin(a)[:, None, None]
@@ -255,6 +253,9 @@ class TemporalConvLifter(SingleFrameLifter):
             j3 = torch.where(f[:, None, None, None], j3[:, :, perm] * torch.tensor([-1.0, 1.0, 1.0]), j3)
         flat = j3.reshape(B * L, J, 3)
         Kf, sf = K.repeat_interleave(L, 0), size.repeat_interleave(L, 0)
+        if train:  # one camera per window
+            flat, Kf = self.move_camera(flat, Kf, g, B)
+            j3 = flat.reshape(B, L, J, 3)
         uv = project(flat, Kf)
         if train:
             uv = detector_like(uv, c["noise_px"], c["drop_rate"], g)
