@@ -16,8 +16,9 @@ take dominates the training set.
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -79,8 +80,22 @@ def cap_frames(joints: np.ndarray, fps: float, max_seconds: float | None) -> np.
     return joints[keep]
 
 
+def filmed(world: np.ndarray, fps: float, name: str, cameras: Sequence[Tuple[str, Camera]], what="") -> List[Sample]:
+    """One sample per camera of world joints (T, 17, 3): camera-frame 3D and its exact (distorted) projection."""
+    out = []
+    for ci, (cam_name, cam) in enumerate(cameras):
+        X = cam.world_to_camera(world.reshape(-1, 3)).reshape(world.shape)
+        if (X[..., 2] <= 0.1).any():
+            raise InputError(f"{what or name}: a joint is behind or at camera {cam_name}; is the unit right?")
+        uv = cam.project(X.reshape(-1, 3)).reshape(*X.shape[:2], 2)
+        out.append(Sample(name=f"{name}@{cam_name}", action=0, subject=ci, fps=fps, joints2d=uv.astype(np.float32),
+                          visible=np.ones(X.shape[:2], bool), joints3d=X.astype(np.float32), camera=cam,
+                          image_size=(cam.width, cam.height), source=name))
+    return out
+
+
 def mocap_samples(files: Sequence, cameras: Sequence[Tuple[str, Camera]], target_fps: float | None = None,
-                  file_names: Dict[Path, str] | None = None, max_seconds: float | None = None) -> List[Sample]:
+                  max_seconds: float | None = None) -> List[Sample]:
     """One sample per clip and camera (see the module docstring). ``target_fps`` subsamples frames and
     ``max_seconds`` caps a clip's length (for training; evaluation keeps every frame)."""
     out = []
@@ -89,14 +104,40 @@ def mocap_samples(files: Sequence, cameras: Sequence[Tuple[str, Camera]], target
         for clip in load_motion(path):
             world, fps = resample(centre_on_origin(place_on_floor(clip.joints)), clip.fps, target_fps)
             world = cap_frames(world, fps, max_seconds)
-            name = (file_names or {}).get(path, clip.name)
-            for ci, (cam_name, cam) in enumerate(cameras):
-                X = cam.world_to_camera(world.reshape(-1, 3)).reshape(world.shape)
-                if (X[..., 2] <= 0.1).any():
-                    raise InputError(f"{path}: a joint is behind or at camera {cam_name}; is the unit right?")
-                uv = cam.project(X.reshape(-1, 3)).reshape(*X.shape[:2], 2)
-                out.append(Sample(name=f"{name}@{cam_name}", action=0, subject=ci, fps=fps,
-                                  joints2d=uv.astype(np.float32), visible=np.ones(X.shape[:2], bool),
-                                  joints3d=X.astype(np.float32), camera=cam, image_size=(cam.width, cam.height),
-                                  source=name))
+            out += filmed(world, fps, clip.name, cameras, path)
+    return out
+
+
+def h36m_npz_samples(npz_3d, subjects: Sequence[str], npz_2d=None, target_fps: float | None = None) -> List[Sample]:
+    """Human3.6M as VideoPose3D prepares it (``data_3d_h36m.npz``, :mod:`common.videopose3d`), the standard
+    protocol: each ``subject``'s actions filmed by that subject's own 4 real cameras (``cameras.pkl``, in camera-id
+    order, VideoPose3D's order), the world placement kept. 2D: the exact projection, or the per-camera key-points of
+    ``npz_2d`` (``data_2d_h36m_<detector>.npz``: a detector's, for the standard "detected 2D" rows)."""
+    from .videopose3d import load_positions_2d, load_positions_3d
+    positions = load_positions_3d(npz_3d)
+    missing = sorted(set(subjects) - set(positions))
+    if missing:
+        raise InputError(f"{npz_3d}: no subject(s) {', '.join(missing)} (has {', '.join(sorted(positions))})")
+    p2d: Optional[dict] = load_positions_2d(npz_2d)[0] if npz_2d else None
+    cams = load_h36m_cameras(shared("h36m", "cameras.pkl"))
+    out = []
+    for subject in subjects:
+        views = [(f"{s}_{c}", cam) for (s, c), cam in sorted(cams.items()) if s == subject]
+        if not views:
+            raise InputError(f"{npz_3d}: subject {subject} has no cameras in cameras.pkl (Human3.6M S1-S11 only; "
+                             "another dataset's npz goes in data.motion_dir)")
+        for action, world in sorted(positions[subject].items()):
+            fps = 50.0
+            samples = filmed(world, fps, f"{subject}/{action}", views, npz_3d)
+            for ci, smp in enumerate(samples):
+                if p2d is not None:
+                    kp = (p2d.get(subject, {}).get(action) or [None] * 4)[ci]
+                    if kp is None or len(kp) != len(world):
+                        raise InputError(f"{npz_2d}: no 2D of {subject}/{action} camera {ci} with {len(world)} frames")
+                    smp.joints2d[:] = np.asarray(kp, np.float32)[..., :2]
+            if target_fps and target_fps < fps:
+                k = int(round(fps / target_fps))
+                samples = [dataclasses.replace(s, joints2d=s.joints2d[::k], joints3d=s.joints3d[::k],
+                                               visible=s.visible[::k], fps=fps / k) for s in samples]
+            out += samples
     return out

@@ -31,7 +31,7 @@ VIDEO_DEFAULTS = {"stride": 1, "max_frames": None}
 #: in a pipeline that evaluates on 2D-only videos, say); absent = the pipeline's data section
 STAGE_TRAIN_DATA = "train_data"
 #: data keys used only for evaluation, never for training (they never enter a checkpoint's cache key)
-EVAL_DATA_KEYS = ("test_dir", "motion_dir", "bvh_dir", "coco_json", "mpii_json", "image_dir")
+EVAL_DATA_KEYS = ("test_dir", "motion_dir", "bvh_dir", "npz_2d", "coco_json", "mpii_json", "image_dir")
 #: option names holding file or folder paths: relative values given on the command line (``--set``,
 #: ``--overrides``) are made absolute against the current directory; relative values in pipeline files stay
 #: relative and resolve against the repository root (``common.paths.repo_path``)

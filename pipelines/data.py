@@ -38,8 +38,8 @@ MOCAP_DEFAULTS = {
 
 
 def _mocap() -> Tuple[dict, Callable[[dict], Dataset]]:
-    """Synthetic-world pairs plus real mocap for training; the test split is ``data.motion_dir`` (or its older
-    name ``data.bvh_dir``) seen by the 8 evaluation cameras (``common.mocap``), or the synthetic test split when
+    """Synthetic-world pairs plus real mocap for training; the test split is ``data.motion_dir`` (a folder or a
+    list of folders; its older name ``data.bvh_dir``) seen by the 8 evaluation cameras (``common.mocap``), or the synthetic test split when
     no folder is given."""
     from common.mocap import EVAL_SUBJECTS, h36m_cameras, mocap_samples
     from common.motion import motion_files
@@ -57,8 +57,9 @@ def _mocap() -> Tuple[dict, Callable[[dict], Dataset]]:
         if not cfg["synthetic"] and not (cfg["real_mocap"] and cfg["mocap_dirs"]):
             raise InputError("data: no training data (synthetic: false and no real_mocap/mocap_dirs)")
         # the evaluation folder is read first: a bad file stops the run before any training
-        test = mocap_samples(motion_files(repo_path(motion_dir)), h36m_cameras(EVAL_SUBJECTS)) if motion_dir \
-            else None
+        folders = motion_dir if isinstance(motion_dir, list) else [motion_dir] if motion_dir else []
+        test = mocap_samples([f for d in folders for f in motion_files(repo_path(d))], h36m_cameras(EVAL_SUBJECTS)) \
+            if folders else None
         synth = build_synthetic(cfg["synthetic_cfg"])
         train = list(synth.train) if cfg["synthetic"] else []
         if cfg["real_mocap"]:
@@ -69,6 +70,38 @@ def _mocap() -> Tuple[dict, Callable[[dict], Dataset]]:
         return Dataset("mocap", synth.action_names, train, synth.val, synth.test if test is None else test)
 
     return defaults, build
+
+
+#: ``data.dataset: h36m_npz`` (lifting): Human3.6M prepared by VideoPose3D, the standard protocol
+H36M_NPZ_DEFAULTS = {
+    "npz_3d": None,                                  # data_3d_h36m.npz (required); evaluation key data.npz_2d:
+                                                     # data_2d_h36m_<detector>.npz, a detector's 2D for the test
+    "train_subjects": ["S1", "S5", "S6", "S7", "S8"],
+    "test_subjects": ["S9", "S11"],
+    "train_fps": 10.0,                               # training frames per second taken from the 50 fps data
+}
+
+
+def _h36m_npz() -> Tuple[dict, Callable[[dict], Dataset]]:
+    """``data_3d_h36m.npz`` (``common.mocap.h36m_npz_samples``): train subjects at ``train_fps``, test subjects at
+    every frame, each seen by its own 4 real cameras; ``npz_2d`` replaces the test 2D by a detector's."""
+    from common.mocap import h36m_npz_samples
+    from common.paths import repo_path
+
+    def build(cfg: dict) -> Dataset:
+        npz_2d = repo_path(cfg["npz_2d"]) if cfg.get("npz_2d") else None
+        cfg = _no_eval_keys(cfg, "h36m_npz", allowed=("npz_2d",))
+        if not cfg["npz_3d"]:
+            raise InputError("data.npz_3d: give VideoPose3D's data_3d_h36m.npz (data.dataset=h36m_npz)")
+        both = sorted(set(cfg["train_subjects"]) & set(cfg["test_subjects"]))
+        if both:
+            raise InputError(f"data: subject(s) {', '.join(both)} both in train_subjects and test_subjects")
+        npz_3d = repo_path(cfg["npz_3d"])
+        test = h36m_npz_samples(npz_3d, cfg["test_subjects"], npz_2d)
+        train = h36m_npz_samples(npz_3d, cfg["train_subjects"], target_fps=cfg["train_fps"])
+        return Dataset("h36m_npz", [], train, [], test)
+
+    return H36M_NPZ_DEFAULTS, build
 
 
 #: ``data.dataset: penn_action``: the shared official train split, carved; ``data.test_dir`` is the test split
@@ -210,7 +243,7 @@ def _annotated() -> Tuple[dict, Callable[[dict], Dataset]]:
 
 #: dataset name -> () -> (defaults, builder)
 DATASETS: Dict[str, Callable[[], Tuple[dict, Callable[[dict], Dataset]]]] = {
-    "synthetic": _synthetic, "mocap": _mocap, "penn_action": _penn_action, "ntu": _ntu,
+    "synthetic": _synthetic, "mocap": _mocap, "h36m_npz": _h36m_npz, "penn_action": _penn_action, "ntu": _ntu,
     "utd_mhad": _utd_mhad, "annotated": _annotated}
 
 
