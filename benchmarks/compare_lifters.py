@@ -127,7 +127,7 @@ def pool_folds(table: dict) -> None:
         if any(r is None or not r.get("n_frames") for r in rows):
             continue
         seeds = sorted(set.intersection(*[set(r["seed"]) for r in rows]))
-        pooled = {k: [] for k in ("seed",) + KEYS}
+        pooled = {**{k: [] for k in ("seed",) + KEYS}, "epochs": rows[0]["epochs"]}
         for seed in seeds:
             at = [(r, r["seed"].index(seed)) for r in rows]
             n = np.array([r["n_frames"][i] for r, i in at], float)
@@ -152,48 +152,9 @@ def claim(table, what, a, b, key, direction) -> dict:
             "b": f"{c['mean_b']:.1f} ± {c['std_b']:.1f}", "gap": round(c["gap"], 1), "verdict": c["verdict"]}
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    p.add_argument("--epochs", type=int, default=8, help="training epochs of every lifter (same budget)")
-    p.add_argument("--jobs", type=int, default=2, help="runs in parallel, one CPU thread each")
-    p.add_argument("--only", nargs="+", default=None,
-                   help="re-run only the arms whose name starts with one of these; the other rows are kept from the "
-                        "last results with the same seeds and epochs")
-    p.add_argument("--cached-only", action="store_true", help="evaluate only runs whose lifter is cached")
-    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
-    a = p.parse_args(argv)
-    runs = [(name, d, sets, seed) for name, d, sets in arms() for seed in a.seeds
-            if a.only is None or any(name.startswith(o) for o in a.only)]
-    out = Path(a.out)
-    table: dict = {}
-    if a.only and (out / "compare_lifters.json").is_file():  # merge: rows not re-run are kept from the last run
-        prev = json.loads((out / "compare_lifters.json").read_text())
-        if prev["seeds"] == a.seeds and prev["epochs"] == a.epochs:
-            known = {d for _, d, _ in arms()}
-            table = {(r["arm"], r["data"]): {k: r.get(k, []) for k in ("seed",) + KEYS} for r in prev["table"]
-                     if r["data"] in known}
-    rerun = {(n + suffix, d) for n, d, _, _ in runs for suffix in ("", *[v[0] for vs in VARIANTS.values() for v in vs])}
-    table = {k: v for k, v in table.items() if k not in rerun}
-    t0 = time.time()
-    os.environ["TQDM_DISABLE"] = "1"  # one line per finished run instead of interleaved progress bars
-    print(f"{len(runs)} runs, {a.jobs} at a time, {a.epochs} epochs each", flush=True)
-    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
-        futs = {pool.submit(run_one, sets, seed, a.epochs, a.cached_only): (name, d, seed) for name, d, sets, seed in runs}
-        for i, f in enumerate(as_completed(futs), 1):
-            name, d, seed = futs[f]
-            if not f.result():
-                print(f"[{i}/{len(runs)}] {name} {d} seed {seed}: not cached, skipped", flush=True)
-                continue
-            for suffix, sec in f.result().items():
-                row = table.setdefault((name + suffix, d), {k: [] for k in ("seed",) + KEYS})
-                row["seed"].append(seed)
-                for k in KEYS:
-                    row[k].append(sec[k])
-            sec = f.result()[""]
-            print(f"[{i}/{len(runs)} {time.time() - t0:.0f} s] {name} {d} seed {seed}: MPJPE {sec['mpjpe_mm']:.1f} "
-                  f"P-MPJPE {sec['p_mpjpe_mm']:.1f} noisy {sec['mpjpe_mm_noisy']:.1f} mm", flush=True)
-
+def report(table: dict, a, seconds: float, out: Path) -> list:
+    """Pool the folds, judge the claims, write ``compare_lifters.md`` / ``.json``; the markdown lines."""
+    table = dict(table)
     pool_folds(table)
     claims = []
     pairs = [("two-stream beats single-stream under noisy 2D", "two_stream_mlp", "martinez_mlp", "mpjpe_mm_noisy"),
@@ -217,8 +178,8 @@ def main(argv=None) -> int:
     lines = [f"# Lifters on real mocap of people never trained on: leave one source out ({len(a.seeds)} seeds per arm, "
              "mean ± std)", "",
              f"`python benchmarks/compare_lifters.py --seeds {' '.join(map(str, a.seeds))} --epochs {a.epochs}` "
-             f"({a.epochs} epochs per lifter, {os.cpu_count()} CPU cores, {a.jobs} runs in parallel with one "
-             f"thread each; the last invocation took {time.time() - t0:.0f} s{' for ' + ' '.join(a.only) if a.only else ''}"
+             f"(epochs per lifter in the table, {os.cpu_count()} CPU cores, {a.jobs} runs in parallel with one "
+             f"thread each; the last invocation took {seconds:.0f} s{' for ' + ' '.join(a.only) if a.only else ''}"
              "). Left out: the source evaluated (the model trained on synthetic poses and every other source); "
              f"`{POOLED}`: every source's frames pooled. Errors in mm; frames: evaluated poses (8 views x every frame); "
              "poses/s of `predict` (encode, model, flip test, search), one thread while another run shares the machine; "
@@ -229,12 +190,12 @@ def main(argv=None) -> int:
         lines += [f"Targets (issue 16), the default lifter pooled: MPJPE {m:.1f} mm (target <= 45: "
                   f"{'met' if m <= 45 else 'not met'}), P-MPJPE {pm:.1f} mm (<= 35: {'met' if pm <= 35 else 'not met'}), "
                   f"MPJPE under noisy 2D {mn:.1f} mm (<= 60: {'met' if mn <= 60 else 'not met'}).", ""]
-    lines += ["| lifter | left out | seeds | MPJPE | P-MPJPE | MPJPE noisy 2D | P-MPJPE noisy 2D | poses/s | train s | frames |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["| lifter | left out | seeds | epochs | MPJPE | P-MPJPE | MPJPE noisy 2D | P-MPJPE noisy 2D | poses/s | train s "
+              "| frames |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (name, d), row in sorted(table.items(), key=lambda kv: (order.get(kv[0][1], 99), kv[0][1], kv[0][0])):
         cells = [_fmt(row[k]) if k not in ("fps", "train_seconds", "n_frames") else
                  f"{np.mean(row[k]):.0f}" if row[k] else "" for k in KEYS]
-        lines.append(f"| {name} | {d} | {len(row['mpjpe_mm'])} | " + " | ".join(cells) + " |")
+        lines.append(f"| {name} | {d} | {len(row['mpjpe_mm'])} | {row['epochs']} | " + " | ".join(cells) + " |")
     lines += ["", "## Claims (a gap counts when it exceeds 2 std)", "", "| claim | data | metric | arm | against | gap | verdict |",
               "|---|---|---|---|---|---|---|"]
     lines += [f"| {c['claim']} | {c['direction']} | {c['key']} | {c['a']} | {c['b']} | {c['gap']} | {c['verdict']} |"
@@ -244,7 +205,54 @@ def main(argv=None) -> int:
     (out / "compare_lifters.json").write_text(json.dumps(
         {"seeds": a.seeds, "epochs": a.epochs,
          "table": [{"arm": n, "data": d, **row} for (n, d), row in table.items()], "claims": claims}, indent=1))
-    print("\n".join(lines))
+    return lines
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--epochs", type=int, default=8, help="training epochs of every lifter (same budget)")
+    p.add_argument("--jobs", type=int, default=2, help="runs in parallel, one CPU thread each")
+    p.add_argument("--only", nargs="+", default=None,
+                   help="re-run only the arms whose name starts with one of these; the other rows are kept from the "
+                        "last results with the same seeds")
+    p.add_argument("--cached-only", action="store_true", help="evaluate only runs whose lifter is cached")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "results"))
+    a = p.parse_args(argv)
+    runs = [(name, d, sets, seed) for seed in a.seeds for name, d, sets in arms()  # seed by seed: a run cut short
+            if a.only is None or any(name.startswith(o) for o in a.only)]        # leaves whole seeds
+    out = Path(a.out)
+    table: dict = {}
+    if a.only and (out / "compare_lifters.json").is_file():  # merge: rows not re-run are kept from the last run
+        prev = json.loads((out / "compare_lifters.json").read_text())
+        if prev["seeds"] == a.seeds:
+            known = {d for _, d, _ in arms()}
+            table = {(r["arm"], r["data"]): {**{k: r.get(k, []) for k in ("seed",) + KEYS},
+                                             "epochs": r.get("epochs", prev["epochs"])}
+                     for r in prev["table"] if r["data"] in known}
+    rerun = {(n + suffix, d) for n, d, _, _ in runs for suffix in ("", *[v[0] for vs in VARIANTS.values() for v in vs])}
+    table = {k: v for k, v in table.items() if k not in rerun}
+    t0 = time.time()
+    os.environ["TQDM_DISABLE"] = "1"  # one line per finished run instead of interleaved progress bars
+    print(f"{len(runs)} runs, {a.jobs} at a time, {a.epochs} epochs each", flush=True)
+    with ProcessPoolExecutor(max_workers=a.jobs) as pool:
+        futs = {pool.submit(run_one, sets, seed, a.epochs, a.cached_only): (name, d, seed) for name, d, sets, seed in runs}
+        for i, f in enumerate(as_completed(futs), 1):
+            name, d, seed = futs[f]
+            if not f.result():
+                print(f"[{i}/{len(runs)}] {name} {d} seed {seed}: not cached, skipped", flush=True)
+                continue
+            for suffix, sec in f.result().items():
+                row = table.setdefault((name + suffix, d), {**{k: [] for k in ("seed",) + KEYS}, "epochs": a.epochs})
+                row["seed"].append(seed)
+                for k in KEYS:
+                    row[k].append(sec[k])
+            sec = f.result()[""]
+            print(f"[{i}/{len(runs)} {time.time() - t0:.0f} s] {name} {d} seed {seed}: MPJPE {sec['mpjpe_mm']:.1f} "
+                  f"P-MPJPE {sec['p_mpjpe_mm']:.1f} noisy {sec['mpjpe_mm_noisy']:.1f} mm", flush=True)
+            report(table, a, time.time() - t0, out)  # the files follow the runs: a cut-short run keeps its rows
+
+    print("\n".join(report(table, a, time.time() - t0, out)))
     return 0
 
 
