@@ -47,8 +47,8 @@ LIMB_SYNONYMS: Dict[str, Tuple[str, ...]] = {
     "hip": ("upleg", "upperleg", "thigh", "femur", "hip"),
     "knee": ("knee", "calf", "shin", "lowerleg", "tibia", "leg"),
     "ankle": ("ankle", "foot"),
-    "shoulder": ("upperarm", "arm", "humerus", "shoulder"),
-    "elbow": ("elbow", "forearm", "lowerarm", "radius"),
+    "shoulder": ("upperarm", "uparm", "uarm", "arm", "humerus", "shoulder"),
+    "elbow": ("elbow", "forearm", "lowerarm", "farm", "radius"),
     "wrist": ("wrist", "hand"),
 }
 HEAD_WORDS = ("head",)
@@ -70,6 +70,8 @@ def name_words(name: str) -> Tuple[Optional[str], str]:
     """
     base = name.split("|")[-1].split(":")[-1]
     words = [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", base)]  # words of CamelCase
+    if len(words) > 1 and re.fullmatch(r"[LR][A-Z]", base[:2]) and words[0] in ("lu", "lf", "ru", "rf"):
+        words = [words[0][0], words[0][1]] + words[1:]  # OptiTrack: LUArm, RFArm
     side, kept = None, []
     for w in words:
         if w.isdigit() or w in NOISE_WORDS:

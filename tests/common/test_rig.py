@@ -22,7 +22,7 @@ H = H36M17.index
     ("lfemur", ("l", "femur")), ("rradius", ("r", "radius")), ("LHipJoint", ("l", "hipjoint")),
     ("lowerback", (None, "lowerback")), ("Spine1", (None, "spine")), ("HeadTop_End", (None, "headtopend")),
     ("Character1_LeftHand", ("l", "hand")), ("LEFTUPLEG", ("l", "upleg")), ("right_knee", ("r", "knee")),
-    ("UpperArm_L", ("l", "upperarm")), ("CC_Base_R_ThighTwist01", ("r", "thightwist")), ("hand.R", ("r", "hand")),
+    ("UpperArm_L", ("l", "upperarm")), ("LUArm", ("l", "uarm")), ("RFArm", ("r", "farm")), ("LShin", ("l", "shin")), ("CC_Base_R_ThighTwist01", ("r", "thightwist")), ("hand.R", ("r", "hand")),
 ])
 def test_name_words(name, expected):
     assert name_words(name) == expected
@@ -57,6 +57,21 @@ RIGS = {
                  (("Thigh", None), ("Calf", "Thigh"), ("Foot", "Calf"), ("Toe0", "Foot"))],
               {"l_hip": "Bip01 L Thigh", "r_knee": "Bip01 R Calf", "l_shoulder": "Bip01 L UpperArm",
                "r_wrist": "Bip01 R Hand", "head": "Bip01 Head"}),
+    "optitrack": ([("Hip", None), ("Ab", "Hip"), ("Chest", "Ab"), ("Neck", "Chest"), ("Head", "Neck")]
+                  + [(f"{s}{j}", f"{s}{p}" if p else "Chest") for s in "LR" for j, p in
+                     (("Shoulder", None), ("UArm", "Shoulder"), ("FArm", "UArm"), ("Hand", "FArm"))]
+                  + [(f"{s}{j}", f"{s}{p}" if p else "Hip") for s in "LR" for j, p in
+                     (("Thigh", None), ("Shin", "Thigh"), ("Foot", "Shin"), ("Toe", "Foot"))],
+                  {"l_hip": "LThigh", "r_knee": "RShin", "l_shoulder": "LUArm", "r_elbow": "RFArm", "l_wrist": "LHand",
+                   "head": "Head"}),
+    "xsens": ([("Pelvis", None), ("L5", "Pelvis"), ("L3", "L5"), ("T12", "L3"), ("T8", "T12"), ("Neck", "T8"),
+               ("Head", "Neck")]
+              + [(f"{S}{j}", f"{S}{p}" if p else "T8") for S in ("Left", "Right") for j, p in
+                 (("Shoulder", None), ("UpperArm", "Shoulder"), ("ForeArm", "UpperArm"), ("Hand", "ForeArm"))]
+              + [(f"{S}{j}", f"{S}{p}" if p else "Pelvis") for S in ("Left", "Right") for j, p in
+                 (("UpperLeg", None), ("LowerLeg", "UpperLeg"), ("Foot", "LowerLeg"), ("Toe", "Foot"))],
+              {"l_hip": "LeftUpperLeg", "r_knee": "RightLowerLeg", "l_shoulder": "LeftUpperArm", "r_wrist": "RightHand",
+               "head": "Head"}),
     "acclaim": ([("root", None), ("lowerback", "root"), ("upperback", "lowerback"), ("thorax", "upperback"),
                  ("lowerneck", "thorax"), ("upperneck", "lowerneck"), ("head", "upperneck")]
                 + [(f"{s}{j}", f"{s}{p}" if p else "thorax") for s in "lr" for j, p in
