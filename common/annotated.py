@@ -1,7 +1,8 @@
 """Real images and videos with annotated 2D key-points, as :class:`~common.dataset.Sample` objects for
 evaluating a 2D detector (``pipelines/detect2d_eval.yaml``).
 
-Each annotated person is one sample of one frame in the annotation's own layout (``coco17``, ``mpii16``), with
+Each annotated person is one sample of one frame in the annotation's own layout (``coco17``, ``mpii16``, or the
+key-point set a COCO-format file names: ``posetrack18``, ``crowdpose14``, ``aic14``, ...), with
 its annotated box in :attr:`~common.dataset.Sample.boxes` (the usual top-down protocol crops each person by
 it; unlabelled joints are NaN, so a person whose torso is not annotated is not scored) and, for MPII files
 that give head boxes, :attr:`~common.dataset.Sample.head_sizes` for PCKh. A video with
@@ -64,7 +65,11 @@ def _image_size(path: Path, known) -> tuple:
 
 
 def coco_people(json_path, image_dir: Optional[str] = None) -> List[Sample]:
-    """One sample per COCO person annotation with at least one labelled key-point (crowd regions left out)."""
+    """One sample per COCO person annotation with at least one labelled key-point (crowd regions left out).
+
+    The file may name any known key-point set (:func:`~common.readers.read_coco_keypoints`): the samples keep its
+    layout, and their ``source`` (the set they are reported under) is ``coco`` for COCO's 17 key-points, else the
+    layout's name (``posetrack18``, ``crowdpose14``, ...)."""
     json_path = Path(json_path)
     folder = Path(image_dir) if image_dir else json_path.parent
     out = []
@@ -75,8 +80,9 @@ def coco_people(json_path, image_dir: Optional[str] = None) -> List[Sample]:
         vis = p["visibility"] > 0
         out.append(Sample(name=f"{Path(p['image']).stem}#{p['id']}", action=-1, subject=-1, fps=1.0,
                           joints2d=_unlabelled_nan(p["keypoints"], vis), visible=vis[None], joints3d=None,
-                          camera=None, image_size=_image_size(path, (p["width"], p["height"])), layout="coco17",
-                          load_frames=_image_loader(path), source="coco", boxes=p["bbox"][None].astype(np.float64)))
+                          camera=None, image_size=_image_size(path, (p["width"], p["height"])), layout=p["layout"],
+                          load_frames=_image_loader(path), source="coco" if p["layout"] == "coco17" else p["layout"],
+                          boxes=p["bbox"][None].astype(np.float64)))
     if not out:
         raise InputError(f"{json_path}: no annotated person with key-points")
     return out

@@ -9,11 +9,14 @@ Each raises :class:`InputError` naming the file and the field for a missing or c
 * Human3.6M ``.npz`` / ``.npy`` / COCO-style ``.json`` (mmpose test files)
   -> :func:`read_h36m_npz`, :func:`read_h36m_detections`, :func:`read_h36m_coco_json`        (``h36m17``)
 * COCO keypoints ``.json`` (also COCO-WholeBody's body part)   -> :func:`read_coco_keypoints` (``coco17``)
+  and COCO-format files of other key-point sets (PoseTrack18, CrowdPose, AI Challenger, MPII, Halpe, ...): the
+  layout their ``categories[].keypoints`` name (:mod:`common.keypoint_sets`)
 * MPII ``.json`` (the mmpose list of {image, joints, ...})     -> :func:`read_mpii_json`      (``mpii16``)
 
 Imported 2D key-points (detector output, not ground truth), for the ``precomputed`` stage-1 detector:
 
-* COCO keypoint *result* ``.json`` (a list of detections)      -> :func:`read_coco_results`   (``coco17``)
+* COCO keypoint *result* ``.json`` (a list of detections)      -> :func:`read_coco_results`   (``coco17`` or a
+  given layout)
 * OpenPose ``--write_json`` folder (BODY_25 or COCO-18)        -> :func:`read_openpose_folder` (``coco17``)
 """
 from __future__ import annotations
@@ -27,11 +30,8 @@ from typing import Any, Dict, List, Tuple
 import numpy as np
 
 from .errors import InputError
-from .skeleton import COCO17
-
-COCO_NAMES = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder", "right_shoulder",
-              "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_hip", "right_hip", "left_knee",
-              "right_knee", "left_ankle", "right_ankle")
+from .keypoint_sets import layout_from_keypoint_names
+from .skeleton import COCO17, Layout, get_layout
 
 
 def _existing(path, what: str) -> Path:
@@ -267,25 +267,47 @@ def read_h36m_coco_json(path) -> Dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------ COCO, MPII
-def read_coco_keypoints(path) -> List[Dict[str, Any]]:
-    """Person keypoints from a COCO json (``person_keypoints_*.json``, or COCO-WholeBody's body part).
+def _coco_layout(d, path) -> Layout:
+    """The layout of a COCO-format file: the one its categories' ``keypoints`` name (``coco17`` where none does)."""
+    cats = _get(d, "categories", path)
+    if not isinstance(cats, list):
+        raise InputError(f"{path}: field 'categories': expected a list of categories, got {type(cats).__name__}")
+    layouts = {layout_from_keypoint_names(c["keypoints"], f"{path}: categories[{i}].keypoints")
+               for i, c in enumerate(cats) if isinstance(c, dict) and "keypoints" in c}
+    if len(layouts) > 1:
+        raise InputError(f"{path}: categories[].keypoints: several key-point sets "
+                         f"({', '.join(sorted(L.name for L in layouts))}); expected one")
+    return layouts.pop() if layouts else COCO17
 
-    One dict per annotation, in file order: ``image`` (file name), ``image_id``, ``width``, ``height`` (image
-    size, px), ``id``, ``keypoints`` (17, 2) px in ``coco17`` order, ``visibility`` (17,) int (0 not
-    labelled, 1 labelled but occluded, 2 visible), ``bbox`` (4,) ``x, y, w, h`` px, ``num_keypoints``,
-    ``iscrowd``. Annotations without labelled keypoints are kept (``num_keypoints`` 0).
+
+def _keypoints(a, path, where: str, layout: Layout) -> np.ndarray:
+    """An entry's ``keypoints`` as (J, 3) ``x, y, v`` for ``layout``, else a one-line error naming the field."""
+    value = _get(a, "keypoints", path, where)
+    try:
+        kp = _array(value, path, where + "keypoints", (3 * layout.n_joints,))
+    except InputError as e:
+        raise InputError(f"{e} (x, y, v for each of the {layout.n_joints} key-points of {layout.name})") from None
+    return kp.reshape(layout.n_joints, 3)
+
+
+def read_coco_keypoints(path) -> List[Dict[str, Any]]:
+    """Person keypoints from a COCO-format json (``person_keypoints_*.json``, COCO-WholeBody's body part, or the
+    files of PoseTrack18, CrowdPose, AI Challenger, ... in COCO format).
+
+    The layout is the one ``categories[].keypoints`` name (:func:`common.keypoint_sets.layout_from_keypoint_names`;
+    ``coco17`` where no category lists key-points). One dict per annotation, in file order: ``image`` (file name),
+    ``image_id``, ``width``, ``height`` (image size, px), ``id``, ``keypoints`` (J, 2) px in the layout's order,
+    ``visibility`` (J,) int (0 not labelled, 1 labelled but occluded, 2 visible), ``bbox`` (4,) ``x, y, w, h`` px,
+    ``num_keypoints``, ``iscrowd``, ``layout`` (its name). Annotations without labelled keypoints are kept
+    (``num_keypoints`` 0).
     """
     path, d = _load_json(path, "COCO keypoints")
-    cats = _get(d, "categories", path)
-    for c in cats if isinstance(cats, list) else []:
-        if "keypoints" in c and tuple(c["keypoints"]) != COCO_NAMES:
-            raise InputError(f"{path}: categories[].keypoints: expected the 17 COCO keypoint names, got "
-                             f"{list(c['keypoints'])[:3]}... ({len(c['keypoints'])} names)")
+    layout = _coco_layout(d, path)
     images = {im["id"]: im for im in _get(d, "images", path)}
     people = []
     for i, a in enumerate(_get(d, "annotations", path)):
         where = f"annotations[{i}]."
-        kp = _array(_get(a, "keypoints", path, where), path, where + "keypoints", (51,)).reshape(17, 3)
+        kp = _keypoints(a, path, where, layout)
         im = images.get(_get(a, "image_id", path, where))
         if im is None:
             raise InputError(f"{path}: {where}image_id {a['image_id']} is not in 'images'")
@@ -294,7 +316,7 @@ def read_coco_keypoints(path) -> List[Dict[str, Any]]:
                        "keypoints": kp[:, :2], "visibility": kp[:, 2].astype(np.int64),
                        "bbox": _array(_get(a, "bbox", path, where), path, where + "bbox", (4,)),
                        "num_keypoints": int(a.get("num_keypoints", int((kp[:, 2] > 0).sum()))),
-                       "iscrowd": int(a.get("iscrowd", 0))})
+                       "iscrowd": int(a.get("iscrowd", 0)), "layout": layout.name})
     return people
 
 
@@ -325,14 +347,17 @@ def read_mpii_json(path) -> List[Dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------ imported 2D key-points
-def read_coco_results(path) -> Dict[int, List[Tuple[np.ndarray, np.ndarray]]]:
+def read_coco_results(path, layout="coco17") -> Dict[int, List[Tuple[np.ndarray, np.ndarray]]]:
     """A COCO keypoint result file: a JSON list of ``{image_id, category_id, keypoints, score}`` detections.
 
+    A result file names no key-points: ``layout`` (a name or :class:`~common.skeleton.Layout`; ``coco17`` by
+    default) says which, e.g. the layout :func:`read_coco_keypoints` found in the matching annotation file.
     Returns image_id -> the people detected in that image, in file order, each ``(kps, scores)``: ``kps``
-    (17, 2) px in ``coco17`` order and ``scores`` (17,), the third keypoint value (a confidence in result
+    (J, 2) px in the layout's order and ``scores`` (J,), the third keypoint value (a confidence in result
     files) clipped to [0, 1]. Entries whose ``category_id`` is not 1 (person) are skipped; a missing
     ``category_id`` counts as 1.
     """
+    layout = layout if isinstance(layout, Layout) else get_layout(layout)
     path, d = _load_json(path, "COCO keypoint results")
     if isinstance(d, dict) and "annotations" in d:
         raise InputError(f"{path}: has 'annotations': that is a ground-truth annotation file, not a result file "
@@ -349,7 +374,7 @@ def read_coco_results(path) -> Dict[int, List[Tuple[np.ndarray, np.ndarray]]]:
         image_id = _get(r, "image_id", path, where)
         if isinstance(image_id, bool) or not isinstance(image_id, (int, float)) or not float(image_id).is_integer():
             raise InputError(f"{path}: field {where + 'image_id'!r}: expected an integer, got {image_id!r}")
-        kp = _array(_get(r, "keypoints", path, where), path, where + "keypoints", (51,)).reshape(17, 3)
+        kp = _keypoints(r, path, where, layout)
         if not np.all(np.isfinite(kp)):
             raise InputError(f"{path}: field {where + 'keypoints'!r}: contains NaN or infinite values")
         out.setdefault(int(image_id), []).append((kp[:, :2].copy(), np.clip(kp[:, 2], 0.0, 1.0)))

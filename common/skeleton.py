@@ -6,9 +6,13 @@ starting with ``l_``/``left_``/``L`` ... and its mirrored twin. Every layout her
 
 Layouts: ``h36m17`` (Human3.6M), ``coco17`` (COCO keypoints), ``mpii16`` (MPII Human Pose), ``penn13``
 (Penn Action), ``ntu25`` (Kinect v2 / NTU RGB+D), ``utd20`` (Kinect v1 / UTD-MHAD), ``mediapipe33``
-(MediaPipe Pose landmarks), ``bandai22`` and ``cmu31`` (the BVH skeletons of the Bandai Namco Research Motion dataset and of the cgspeed conversion of the
-CMU mocap database; ``common/bvh.py`` maps the file joint names onto them), ``humaneva15`` (HumanEva-I's 15-joint
-evaluation skeleton as VideoPose3D stores it; ``common/videopose3d.py`` reads those files).
+(MediaPipe Pose landmarks), ``bandai22`` and ``cmu31`` (the BVH skeletons of the Bandai Namco Research Motion
+dataset and of the cgspeed conversion of the CMU mocap database; ``common/bvh.py`` maps the file joint names onto
+them), ``humaneva15`` (HumanEva-I's 15-joint evaluation skeleton as VideoPose3D stores it; ``common/videopose3d.py``
+reads those files), and the key-point sets of COCO-format files: ``posetrack18`` (PoseTrack 2018), ``crowdpose14``
+(CrowdPose), ``aic14`` (AI Challenger), ``halpe26`` (Halpe full-body's body and feet), ``coco_wholebody133``
+(COCO-WholeBody); :func:`common.keypoint_sets.layout_from_keypoint_names` finds the layout of a file's
+``categories[].keypoints``.
 
 Conversions to and from ``h36m17`` (:func:`to_h36m17`, :func:`from_h36m17`) work on ``(..., J, D)`` arrays,
 ``D`` = 2 (pixels) or 3, with optional scores ``(..., J)``. A target joint is either a joint of the source
@@ -36,9 +40,19 @@ position 0 and score 0. The rules (``mid(a, b)`` is the midpoint, ``HEAD_K`` = 0
 * humaneva15: limbs, pelvis, thorax and head (HumanEva's ``headDistal``, the top of the head) copied;
   spine = mid(pelvis, thorax); neck = mid(thorax, head): on the 4 annotated Human3.6M frames joint 9 projects
   to 0.46-0.52 of the way from the thorax to the head top (and lies 5-9 cm in front of that line, at the nose).
+* posetrack18: pelvis, thorax, spine as COCO; neck = the nose (fall-back mid(head_bottom, head_top), MPII's rule:
+  ``head_bottom`` is MPII's upper neck); head = head_top (fall-back the face rule from the nose).
+* crowdpose14 / aic14: pelvis = mid-hips; thorax = the datasets' ``neck`` (the base of the neck, where both
+  shoulders join it, as Kinect's ``spine_shoulder``; fall-back mid-shoulders); spine = mid(pelvis, thorax);
+  head = head_top; neck = mid(thorax, head_top), the humaneva15 rule: these sets have no face point.
+* halpe26: pelvis = ``mid_hip`` (Halpe's ``hip``), thorax = ``neck`` (the base of the neck), each falling back on
+  the mid-hips / mid-shoulders; spine = mid(pelvis, thorax); neck and head as COCO (from the face), except that the
+  annotated head top is the preferred head (and mid(neck, head_top) the last fall-back for the neck).
+  coco_wholebody133 converts as coco17 (its first 17 joints are COCO's); feet, face and hands are not used.
 * back to a layout (:func:`from_h36m17`): the inverse of the rules above where one exists (COCO/MediaPipe/Penn
-  nose/head <- neck; MPII upper_neck = 2 neck - head; Kinect spine joints <- pelvis/spine/thorax, Kinect neck
-  = mid(thorax, neck); HumanEva pelvis, thorax, head copied); eyes, ears, hands, feet, fingers get score 0.
+  nose/head <- neck; MPII upper_neck and PoseTrack head_bottom = 2 neck - head; head_top <- head; CrowdPose, AIC
+  and Halpe neck <- thorax, Halpe mid_hip <- pelvis; Kinect spine joints <- pelvis/spine/thorax, Kinect neck
+  = mid(thorax, neck); HumanEva pelvis, thorax, head copied); eyes, ears, hands, feet, fingers, face get score 0.
 """
 from __future__ import annotations
 
@@ -235,8 +249,69 @@ HUMANEVA15 = _layout("humaneva15", [
 ``headProximal``), elbows and knees the mean of the two segment ends, ``head`` = ``headDistal``, which HumanEva's
 code labels "top of the head". Parents and sides as VideoPose3D's ``humaneva_skeleton``."""
 
+
+def _pairs(layout: Layout) -> List[Tuple[str, Optional[str]]]:
+    """``(joint, parent name or None)`` pairs of a layout, for declaring a layout that extends it."""
+    return [(n, layout.names[p] if p >= 0 else None) for n, p in zip(layout.names, layout.parents)]
+
+
+def _hand(side: str) -> List[Tuple[str, Optional[str]]]:
+    """21 hand key-points of one side (COCO-WholeBody): the hand root, then 4 joints per finger from the palm out."""
+    out = [(f"{side}_hand_root", f"{side}_wrist")]
+    for f in ("thumb", "forefinger", "middle_finger", "ring_finger", "pinky_finger"):
+        out += [(f"{side}_{f}{k}", f"{side}_{f}{k - 1}" if k > 1 else f"{side}_hand_root") for k in range(1, 5)]
+    return out
+
+
+POSETRACK18 = _layout("posetrack18", [
+    ("nose", None), ("head_bottom", "nose"), ("head_top", "nose"), ("l_ear", "nose"), ("r_ear", "nose"),
+    ("l_shoulder", "head_bottom"), ("r_shoulder", "head_bottom"), *_pairs(COCO17)[7:]])
+"""PoseTrack 2018 (Andriluka et al., CVPR 2018), the order of ``categories[0].keypoints`` in its json files
+(nose, head_bottom, head_top, left_ear, right_ear, then the COCO limbs): the COCO order with the eyes replaced by
+``head_bottom`` (the bottom of the head, where the neck meets it: MPII's upper neck) and ``head_top``. The ears are
+never annotated."""
+
+CROWDPOSE14 = _layout("crowdpose14", [
+    ("l_shoulder", "neck"), ("r_shoulder", "neck"), ("l_elbow", "l_shoulder"), ("r_elbow", "r_shoulder"),
+    ("l_wrist", "l_elbow"), ("r_wrist", "r_elbow"), ("l_hip", "l_shoulder"), ("r_hip", "r_shoulder"),
+    ("l_knee", "l_hip"), ("r_knee", "r_hip"), ("l_ankle", "l_knee"), ("r_ankle", "r_knee"),
+    ("head_top", "neck"), ("neck", None)])
+"""CrowdPose (Li et al., CVPR 2019), the order of ``categories[0].keypoints`` in ``crowdpose_*.json``: the 12 COCO
+limb joints, ``head`` (the top of the head, here ``head_top``; mmpose spells it ``top_head``) and ``neck`` (the base
+of the neck: the dataset's skeleton joins both shoulders to it). Its order lists the limbs before their root."""
+
+AIC14 = _layout("aic14", [
+    ("r_shoulder", "neck"), ("r_elbow", "r_shoulder"), ("r_wrist", "r_elbow"), ("l_shoulder", "neck"),
+    ("l_elbow", "l_shoulder"), ("l_wrist", "l_elbow"), ("r_hip", "r_shoulder"), ("r_knee", "r_hip"),
+    ("r_ankle", "r_knee"), ("l_hip", "l_shoulder"), ("l_knee", "l_hip"), ("l_ankle", "l_knee"),
+    ("head_top", "neck"), ("neck", None)])
+"""AI Challenger human keypoints (Wu et al. 2017), its 14 in their order (right arm, left arm, right leg, left leg,
+top of the head, neck), spelt as in the COCO-format conversion mmpose uses (``right_shoulder`` .. ``head_top``,
+``neck``); ``neck`` is the base of the neck, joined to both shoulders as in CrowdPose. Its order lists the limbs
+before their root."""
+
+HALPE26 = _layout("halpe26", [
+    *_pairs(COCO17), ("head_top", "nose"), ("neck", "nose"),
+    ("mid_hip", "neck"), ("l_big_toe", "l_ankle"), ("r_big_toe", "r_ankle"), ("l_small_toe", "l_ankle"),
+    ("r_small_toe", "r_ankle"), ("l_heel", "l_ankle"), ("r_heel", "r_ankle")])
+"""Halpe full-body (Fang et al., AlphaPose, TPAMI 2022), its 26 body joints: the COCO 17, ``head`` (the top of the
+head, here ``head_top``), ``neck`` (the base of the neck), ``hip`` (mid-hips, here ``mid_hip``), then the big toes,
+small toes and heels, left before right."""
+
+COCO_WHOLEBODY133 = _layout("coco_wholebody133", [
+    *_pairs(COCO17), ("l_big_toe", "l_ankle"), ("l_small_toe", "l_ankle"), ("l_heel", "l_ankle"),
+    ("r_big_toe", "r_ankle"), ("r_small_toe", "r_ankle"), ("r_heel", "r_ankle"),
+    *[(f"face_{k}", "nose") for k in range(68)], *_hand("l"), *_hand("r")])
+"""COCO-WholeBody (Jin et al., ECCV 2020) 133 key-points in the order of its evaluation and of mmpose: the COCO 17,
+the feet (left big toe, small toe, heel, then right), the 68 face landmarks (``face-0`` .. ``face-67``, iBUG 300-W
+order) and 21 per hand, left then right (``hand_root``, then four joints per finger from the palm out). Its json
+files keep the 17 body points in ``keypoints`` (read as ``coco17``) and the rest in ``foot_kpts``, ``face_kpts``,
+``lefthand_kpts``, ``righthand_kpts``; a file that lists all 133 names (a converted annotation or result file)
+reads as this layout. The face points carry no side in their names: :func:`flip` leaves them in place."""
+
 LAYOUTS: Dict[str, Layout] = {L.name: L for L in (H36M17, COCO17, MPII16, PENN13, NTU25, UTD20, MEDIAPIPE33,
-                                                  BANDAI22, CMU31, HUMANEVA15)}
+                                                  BANDAI22, CMU31, HUMANEVA15, POSETRACK18, CROWDPOSE14, AIC14,
+                                                  HALPE26, COCO_WHOLEBODY133)}
 
 
 def get_layout(name: str) -> Layout:
@@ -305,6 +380,17 @@ _TO_H36M: Dict[str, Dict[str, Rule]] = {
                    "neck": (_mid("thorax", "head"),)},
 }
 _TO_H36M["mediapipe33"] = _TO_H36M["coco17"]
+_TO_H36M["coco_wholebody133"] = _TO_H36M["coco17"]
+_TO_H36M["posetrack18"] = {**_same(*_LIMBS), **_TORSO, "neck": ({"nose": 1.0}, _mid("head_bottom", "head_top")),
+                           "head": ({"head_top": 1.0}, _head_top({"nose": 1.0}))}
+_TO_H36M["crowdpose14"] = _TO_H36M["aic14"] = {
+    **_same(*_LIMBS), "pelvis": _TORSO["pelvis"], "thorax": ({"neck": 1.0}, *_TORSO["thorax"]),
+    "spine": ({"l_hip": 0.25, "r_hip": 0.25, "neck": 0.5}, *_TORSO["spine"]),
+    "neck": (_mid("neck", "head_top"),), "head": ({"head_top": 1.0},)}
+_TO_H36M["halpe26"] = {**_same(*_LIMBS), "pelvis": ({"mid_hip": 1.0}, *_TORSO["pelvis"]),
+                       "thorax": ({"neck": 1.0}, *_TORSO["thorax"]),
+                       "spine": (_mid("mid_hip", "neck"), *_TORSO["spine"]), "neck": (*_FACE, _mid("neck", "head_top")),
+                       "head": ({"head_top": 1.0}, *(_head_top(f) for f in _FACE))}
 
 #: target layout joint -> rule over h36m17 joints
 _FROM_H36M: Dict[str, Dict[str, Rule]] = {
@@ -323,6 +409,12 @@ _FROM_H36M: Dict[str, Dict[str, Rule]] = {
     "humaneva15": _same(*_LIMBS, "pelvis", "thorax", "head"),
 }
 _FROM_H36M["mediapipe33"] = _FROM_H36M["coco17"]
+_FROM_H36M["coco_wholebody133"] = _FROM_H36M["coco17"]
+_FROM_H36M["posetrack18"] = {**_same(*_LIMBS), "nose": ({"neck": 1.0},), "head_top": ({"head": 1.0},),
+                             "head_bottom": ({"neck": 2.0, "head": -1.0},)}
+_FROM_H36M["crowdpose14"] = _FROM_H36M["aic14"] = {**_same(*_LIMBS), "neck": ({"thorax": 1.0},),
+                                                   "head_top": ({"head": 1.0},)}
+_FROM_H36M["halpe26"] = {**_FROM_H36M["crowdpose14"], "nose": ({"neck": 1.0},), "mid_hip": ({"pelvis": 1.0},)}
 
 
 def _as_layout(layout: Union[str, Layout]) -> Layout:
