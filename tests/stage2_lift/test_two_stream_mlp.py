@@ -57,34 +57,54 @@ def test_training_converges_and_beats_the_mean_pose(trained, tiny_poses):
     check_converges_and_beats_mean_pose(*trained, tiny_poses)
 
 
-def test_streams_receive_clean_and_noisy_views_of_the_same_frame(trained):
-    lifter, _ = trained
+def _stream_inputs(lifter, batch):
     seen = {}
     hooks = [getattr(lifter.model, name).register_forward_pre_hook(
         lambda mod, args, name=name: seen.__setitem__(name, args[0].detach().clone()))
         for name in ("gt_stream", "det_stream")]
-    tr = lifter._tr
-    idx = torch.arange(64)
-    batch = lifter.views(tr["j3"][idx], tr["K"][idx], tr["size"][idx], torch.Generator().manual_seed(3), train=True)
     try:
         lifter.model.eval()  # deterministic, so the loss can be recomputed below
         loss = lifter.loss(batch)
     finally:
         for h in hooks:
             h.remove()
-    x_gt, x_det = seen["gt_stream"], seen["det_stream"]
-    assert torch.allclose(x_gt, lifter._encode(batch["x_clean"]))
+    return loss, seen["gt_stream"], seen["det_stream"]
+
+
+@pytest.mark.parametrize("gt_noise_px, stream_loss", [(0.0, 0.0), (2.0, 1.0)])
+def test_streams_receive_clean_and_noisy_views_of_the_same_frame(trained, gt_noise_px, stream_loss):
+    """As the paper reads (0, 0): exact 2D to the GT stream, the mean of the streams supervised. The fix (2, 1):
+    the GT stream's 2D gets 2 px of noise and each stream is also supervised on its own."""
+    lifter, _ = trained
+    old = dict(lifter.cfg)
+    lifter.cfg.update(gt_noise_px=gt_noise_px, stream_loss=stream_loss)
+    tr = lifter._tr
+    idx = torch.arange(64)
+    batch = lifter.views(tr["j3"][idx], tr["K"][idx], tr["size"][idx], torch.Generator().manual_seed(3), train=True)
+    try:
+        loss, x_gt, x_det = _stream_inputs(lifter, batch)
+    finally:
+        lifter.cfg.clear()
+        lifter.cfg.update(old)
     assert torch.allclose(x_det, lifter._encode(batch["x"]))
+    st = lifter.stats
+    gt_px = ((x_gt * st["x_std"] + st["x_mean"]).reshape(len(x_gt), -1, 2) - batch["x_clean"]) * \
+        batch["size"][:, None, :1] / 2
+    if gt_noise_px == 0:
+        assert torch.allclose(x_gt, lifter._encode(batch["x_clean"]))
+    else:
+        assert 1.5 < gt_px.std() < 2.5, gt_px.std()  # about gt_noise_px per coordinate
     # different inputs (noise on every coordinate), but the same frames: close in pixels
     assert (x_gt != x_det).float().mean() > 0.9
     px = (batch["x"] - batch["x_clean"]) * batch["size"][:, None, :1] / 2
     kept = px.norm(dim=-1) < 40  # dropped joints moved to the pelvis are far off
     assert kept.float().mean() > 0.8
     assert 2.0 < px[kept].std() < 10.0, px[kept].std()  # about noise_px = 5 per coordinate
-    # the supervised quantity is the average of the two streams
     with torch.no_grad():
-        expected = ((lifter.model.gt_stream(x_gt) + lifter.model.det_stream(x_det)) / 2
-                    - lifter.target(batch["y"])).pow(2).mean()
+        target = lifter.target(batch["y"])
+        gt, det = lifter.model.gt_stream(x_gt), lifter.model.det_stream(x_det)
+        expected = ((gt + det) / 2 - target).pow(2).mean() + \
+            stream_loss * ((gt - target).pow(2).mean() + (det - target).pow(2).mean()) / 2
     assert torch.allclose(loss.detach(), expected, atol=1e-6)
 
 
