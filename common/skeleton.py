@@ -35,8 +35,9 @@ position 0 and score 0. The rules (``mid(a, b)`` is the midpoint, ``HEAD_K`` = 0
   head along the rig's neck -> head line: head = neck + a (head - neck), neck = mid(head joint, head)
   (a = 3.8 for Bandai, whose head joint is 6.5 cm above its neck and whose head top is put 0.18 m above the
   head joint; a = 2 for CMU, whose head end site is as far above the head joint as that is above the neck).
-  :func:`common.bvh.load_bvh_h36m17` puts the head top on the head's own axis instead (it follows the head's
-  rotation): the CMU head end site, or 0.18 m along the Bandai head bone.
+  Motion files do not use these two rules: :func:`common.bvh.load_bvh_h36m17` reads every rig, these two
+  included, by the joint rules of :mod:`common.rig` (pelvis = mid-hips, thorax on the spine at shoulder level,
+  the head top on the head's own axis: the CMU head end site, or 0.18 m along the Bandai head bone).
 * humaneva15: limbs, pelvis, thorax and head (HumanEva's ``headDistal``, the top of the head) copied;
   spine = mid(pelvis, thorax); neck = mid(thorax, head): on the 4 annotated Human3.6M frames joint 9 projects
   to 0.46-0.52 of the way from the thorax to the head top (and lies 5-9 cm in front of that line, at the nose).
