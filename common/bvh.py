@@ -41,7 +41,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from .errors import InputError
-from .rig import HEAD_TOP_WORDS, RigMotion, infer_unit, name_words, place_joints, rig_to_h36m17
+from .rig import HEAD_TOP_WORDS, RigMotion, infer_unit, name_words, place_joints, rig_to_h36m17, up_rotation
 from .skeleton import BANDAI22, CMU31, Layout
 
 #: y-up BVH axes to the z-up world: (x, y, z) -> (-x, z, y)
@@ -263,13 +263,29 @@ def load_bvh(path) -> Tuple[np.ndarray, Layout, float]:
     return to_world(joints, fmt.unit), fmt.layout, bvh.fps
 
 
+def standing_rotation(bvh: Bvh, placed: Dict[str, int], joints_world: np.ndarray) -> np.ndarray:
+    """The proper rotation that stands up a rig written with another up axis than the BVH's y (a z-up export):
+    the identity unless its rest pose (offsets alone) AND its motion (median over frames) both put the head above
+    the ankles along the same other axis. Both must agree: a rig whose offsets live in rotated local frames has a
+    meaningless rest pose, and a clip of someone lying or crawling has a meaningless median."""
+    rest = np.zeros_like(bvh.offsets)
+    for k, p in enumerate(bvh.parents):
+        rest[k] = bvh.offsets[k] + (rest[p] if p >= 0 else 0)
+    rest = to_world(rest, 1.0)
+    h, la, ra = placed["head"], placed["l_ankle"], placed["r_ankle"]
+    r_rest = up_rotation(rest[h] - 0.5 * (rest[la] + rest[ra]))
+    r_motion = up_rotation(np.median(joints_world[:, h] - 0.5 * (joints_world[:, la] + joints_world[:, ra]), axis=0))
+    return r_rest if np.array_equal(r_rest, r_motion) else np.eye(3)
+
+
 def bvh_rig(bvh: Bvh) -> RigMotion:
     """A BVH file as a :class:`~common.rig.RigMotion`, joints placed by name (:func:`common.rig.place_joints`).
 
     The unit: a known format's own (:data:`BVH_FORMATS`), else inferred from the legs' length
     (:func:`common.rig.infer_unit`). The head top: the CMU head End Site; ``BANDAI_HEAD_TOP`` along the Bandai
     head's own axis; on any other rig a child joint of the head named like ``HeadTop_End``, else the head's End
-    Site when it is at least 5 cm long, else left to :func:`common.rig.rig_to_h36m17`.
+    Site when it is at least 5 cm long, else left to :func:`common.rig.rig_to_h36m17`. A rig of unknown format
+    written with another up axis is stood up (:func:`standing_rotation`).
     """
     key = detect_format(bvh)
     j = place_joints(bvh.names, list(bvh.parents), bvh.path)
@@ -294,6 +310,10 @@ def bvh_rig(bvh: Bvh) -> RigMotion:
     joints, _, extra = forward_kinematics(bvh, None if site is None else {h: site})
     joints = to_world(joints, unit)
     head_top = joints[:, tops[0]] if tops else None if site is None else to_world(extra[:, 0], unit)
+    if key is None:  # a file written z up (or x up) against the BVH convention is stood up
+        R = standing_rotation(bvh, j, joints)
+        joints = joints @ R.T
+        head_top = None if head_top is None else head_top @ R.T
     return RigMotion(bvh.path, bvh.names, tuple(int(p) for p in bvh.parents), joints, bvh.fps, head_top)
 
 

@@ -31,6 +31,27 @@ class RigMotion:
     head_top: Optional[np.ndarray] = None
 
 
+#: rotations taking the detected up direction (axis, sign) onto +z; each has determinant +1
+_UP_ROTATIONS = {
+    (2, 1): np.eye(3),
+    (2, -1): np.diag([1.0, -1.0, -1.0]),
+    (1, 1): np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]]),
+    (1, -1): np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]]),
+    (0, 1): np.array([[0.0, 0, -1], [0, 1, 0], [1, 0, 0]]),
+    (0, -1): np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]]),
+}
+
+
+def up_rotation(up) -> np.ndarray:
+    """The proper rotation (3, 3) that takes the dominant axis of the vector ``up``, with its sign, onto +z
+    (the identity for a zero vector)."""
+    up = np.asarray(up, dtype=np.float64)
+    if not np.any(up):
+        return np.eye(3)
+    axis = int(np.argmax(np.abs(up)))
+    return _UP_ROTATIONS[(axis, 1 if up[axis] >= 0 else -1)].copy()
+
+
 # ------------------------------------------------------------------------------------------------ joint names
 #: words that carry no anatomy: exporters' prefixes (``CC_Base_``, ``Bip01``, ``Character1_``, ``DEF-``, ...)
 NOISE_WORDS = frozenset({"cc", "base", "bip", "bip01", "bip001", "character", "def", "org", "mch", "jnt", "bn",

@@ -43,6 +43,7 @@ import numpy as np
 
 from .errors import InputError
 from .io import atomic_path
+from .rig import up_rotation
 from .skeleton import H36M17, get_layout, to_h36m17
 
 #: indices of the 32-joint Human3.6M skeleton that VideoPose3D keeps, in ``h36m17`` order
@@ -50,15 +51,6 @@ H36M32_KEPT = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 #: VideoPose3D ``layout_name`` -> layout of :mod:`common.skeleton`
 LAYOUT_NAMES = {"h36m": "h36m17", "coco": "coco17", "mpii": "mpii16", "humaneva15": "humaneva15"}
 _MM_LIMIT = 10.0  # a head-to-ankles length above this many "metres" means the file is in millimetres
-#: rotations taking the detected up direction (axis, sign) onto +z; each has determinant +1
-_UP_ROTATIONS = {
-    (2, 1): np.eye(3),
-    (2, -1): np.diag([1.0, -1.0, -1.0]),
-    (1, 1): np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]]),
-    (1, -1): np.array([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]]),
-    (0, 1): np.array([[0.0, 0, -1], [0, 1, 0], [1, 0, 0]]),
-    (0, -1): np.array([[0.0, 0, 1], [0, 1, 0], [-1, 0, 0]]),
-}
 
 Positions3D = Dict[str, Dict[str, np.ndarray]]
 Positions2D = Dict[str, Dict[str, List[Optional[np.ndarray]]]]
@@ -106,16 +98,6 @@ def _array(path: Path, field: str, value, dims: Tuple[int, ...]) -> np.ndarray:
     if not np.isfinite(a).all():
         raise InputError(f"{path}: {field} has NaN or infinite values")
     return a
-
-
-def up_rotation(up) -> np.ndarray:
-    """The proper rotation (3, 3) that takes the dominant axis of the vector ``up``, with its sign, onto +z
-    (the identity for a zero vector)."""
-    up = np.asarray(up, dtype=np.float64)
-    if not np.any(up):
-        return np.eye(3)
-    axis = int(np.argmax(np.abs(up)))
-    return _UP_ROTATIONS[(axis, 1 if up[axis] >= 0 else -1)].copy()
 
 
 def load_positions_3d(path) -> Positions3D:

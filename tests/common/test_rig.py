@@ -217,3 +217,38 @@ def test_known_formats_keep_their_fixed_units():
         knee = [i for i, n in enumerate(bvh.names) if name_words(n) in (("l", "lowerleg"), ("l", "knee"))][0]
         thigh = np.linalg.norm(rig.joints[0, knee] - rig.joints[0, hip])
         assert abs(thigh - np.linalg.norm(bvh.offsets[knee]) * BVH_FORMATS[key].unit) < 1e-9
+
+
+def _z_up(path, tmp_path):
+    """The y-up BVH at ``path`` rewritten z up (every point p -> Q p, Q: y -> z, z -> -y): offsets (x, y, z) ->
+    (x, -z, y); Y/Z position and rotation channels trade names, the old Z ones negated (Q Rz(t) Q^T = Ry(-t))."""
+    head, motion = open(path).read().split("MOTION")
+    negate, col, out = [], 0, []
+    for line in head.splitlines():
+        words = line.split()
+        if words[:1] == ["OFFSET"]:
+            x, y, z = map(float, words[1:4])
+            line = f"OFFSET {x:.6f} {-z:.6f} {y:.6f}"
+        elif words[:1] == ["CHANNELS"]:
+            names = []
+            for ch in words[2:]:
+                negate.append(ch[0] == "Z")
+                names.append({"Y": "Z", "Z": "Y"}.get(ch[0], ch[0]) + ch[1:])
+                col += 1
+            line = f"CHANNELS {words[1]} " + " ".join(names)
+        out.append(line)
+    rows = motion.strip().splitlines()
+    flip = np.where(negate, -1.0, 1.0)
+    values = [" ".join(f"{v:.6f}" for v in np.array(r.split(), float) * flip) for r in rows[2:]]
+    p = tmp_path / "z_up.bvh"
+    p.write_text("\n".join(out) + "\nMOTION\n" + "\n".join(rows[:2] + values) + "\n")
+    return p
+
+
+def test_a_z_up_bvh_is_stood_up(tmp_path):
+    src = need_files("pymo")[0]
+    z_up = _z_up(src, tmp_path)
+    assert read_bvh(z_up).offsets[2, 2] > 0  # the head is now along the file's z
+    expected, _ = load_bvh_h36m17(src)
+    got, _ = load_bvh_h36m17(z_up)
+    assert np.abs(got - expected).max() < 1e-4
