@@ -7,8 +7,8 @@ Protocol (``docs/interfaces.md``, "Mocap evaluation protocol"): leave one source
 source - each model trains on synthetic-world poses plus all the other sources and is evaluated on the one left
 out (Bandai datasets 1 and 2 are one source: the same studio and, likely, the same performers); the evaluation
 views are the 8 real H36M cameras of S9 and S11, ground-truth 2D (and detector-like noisy 2D: 5 px, 5 % dropped
-joints). For time the training mocap is filmed by 8 H36M cameras (:data:`BUDGET`) instead of the default 20. Each run is ``pipelines/lift_mocap.yaml`` with ``--set`` overrides, so every number here is
-reproducible from the command line, and trained checkpoints land in the shared cache (a second run of this
+joints). For time the training mocap is filmed by 8 H36M cameras (:data:`BUDGET`) instead of the default 20.
+Each run is ``pipelines/lift_mocap.yaml`` with ``--set`` overrides, so every number here is reproducible from the command line, and trained checkpoints land in the shared cache (a second run of this
 script only evaluates). The "all sources" row pools every fold's frames (each evaluated by the model that never
 saw it).
 
@@ -51,7 +51,8 @@ LIFTERS = [("stereo_lifter", ["stages.stage2_lift.type=stereo_lifter", "stages.s
            ("martinez_mlp", ["stages.stage2_lift.type=martinez_mlp"]),
            ("two_stream_mlp", ["stages.stage2_lift.type=two_stream_mlp"]),
            ("two_stream_mlp, as the paper reads", ["stages.stage2_lift.type=two_stream_mlp",
-                                                   "stages.stage2_lift.gt_noise_px=0", "stages.stage2_lift.stream_loss=0"]),
+                                                   "stages.stage2_lift.gt_noise_px=0",
+                                                   "stages.stage2_lift.stream_loss=0"]),
            ("martinez_mlp, no synthetic", ["stages.stage2_lift.type=martinez_mlp", "data.synthetic=false"])]
 #: other readings of one trained model, evaluated beside it: (name suffix, options changed at inference)
 VARIANTS = {"stereo_lifter": [(" without search", {"geometric_search": False})],
@@ -67,8 +68,8 @@ def arms():
     out = []
     for held, folders in SOURCES.items():
         train = [f"{MOCAP}/{f}" for s, fs in SOURCES.items() if s != held for f in fs]
-        base = [f"data.mocap_dirs=[{','.join(train)}]", f"data.motion_dir=[{','.join(f'{MOCAP}/{f}' for f in folders)}]",
-                *BUDGET]
+        evaluated = ",".join(f"{MOCAP}/{f}" for f in folders)
+        base = [f"data.mocap_dirs=[{','.join(train)}]", f"data.motion_dir=[{evaluated}]", *BUDGET]
         for name, sets in LIFTERS:
             out.append((name, held, base + sets))
     for ad in (False, True):

@@ -39,8 +39,8 @@ MOCAP_DEFAULTS = {
 
 def _mocap() -> Tuple[dict, Callable[[dict], Dataset]]:
     """Synthetic-world pairs plus real mocap for training; the test split is ``data.motion_dir`` (a folder or a
-    list of folders; its older name ``data.bvh_dir``) seen by the 8 evaluation cameras (``common.mocap``), or the synthetic test split when
-    no folder is given."""
+    list of folders; its older name ``data.bvh_dir``) seen by the 8 evaluation cameras (``common.mocap``), or the
+    synthetic test split when no folder is given."""
     from common.mocap import EVAL_SUBJECTS, h36m_cameras, mocap_samples
     from common.motion import motion_files
     from common.paths import repo_path
