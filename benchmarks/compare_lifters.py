@@ -9,8 +9,8 @@ out (Bandai datasets 1 and 2 are one source: the same studio and, likely, the sa
 views are the 8 real H36M cameras of S9 and S11, ground-truth 2D (and detector-like noisy 2D: 5 px, 5 % dropped
 joints). For time the training mocap is filmed by 8 H36M cameras (:data:`BUDGET`) instead of the default 20.
 Each run is ``pipelines/lift_mocap.yaml`` with ``--set`` overrides, so every number here is reproducible from
-the command line, and trained checkpoints land in the shared cache (a second run of this script only evaluates). The "all sources" row pools every fold's frames (each evaluated by the model that never
-saw it).
+the command line, and trained checkpoints land in the shared cache (a second run of this script only evaluates).
+The "all sources" row pools every fold's frames (each evaluated by the model that never saw it).
 
 Arms: ``stereo_lifter`` (the default; evaluated with and without its geometric search: one trained model),
 ``martinez_mlp``, ``two_stream_mlp`` (with the fix of its module docstring; evaluated also with each stream
