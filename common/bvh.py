@@ -302,7 +302,7 @@ def bvh_rig(bvh: Bvh) -> RigMotion:
         else:
             site = bvh.offsets[h] / max(np.linalg.norm(bvh.offsets[h]), 1e-9) * BANDAI_HEAD_TOP / unit
     else:
-        _, unit = infer_unit(bvh.names, list(bvh.parents), bvh.offsets)
+        _, unit = infer_unit(bvh.names, list(bvh.parents), bvh.offsets, j)
         tops = [c for c, p in enumerate(bvh.parents) if p == h and name_words(bvh.names[c]) in
                 [(None, w) for w in HEAD_TOP_WORDS]]
         ends = [off for p, off in bvh.end_sites if p == h and np.linalg.norm(off) * unit >= 0.05]

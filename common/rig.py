@@ -173,9 +173,10 @@ def place_joints(names: Sequence[str], parents: Sequence[int], what: str = "skel
     return out
 
 
-def leg_length(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray) -> float:
+def leg_length(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
+               placed: Optional[Dict[str, int]] = None) -> float:
     """Mean over the two legs of thigh + shin bone lengths (hip to ankle along the rig), in the offsets' unit."""
-    j = place_joints(names, parents)
+    j = placed or place_joints(names, parents)
     offsets = np.asarray(offsets, dtype=np.float64)
 
     def along(a, b):  # the rig's path from joint a down to joint b
@@ -194,10 +195,11 @@ UNITS = {"m": 1.0, "cm": 0.01, "mm": 0.001, "inch": 0.0254, "foot": 0.3048, "cmu
 ADULT_LEG = 0.85
 
 
-def infer_unit(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray) -> Tuple[str, float]:
+def infer_unit(names: Sequence[str], parents: Sequence[int], offsets: np.ndarray,
+               placed: Optional[Dict[str, int]] = None) -> Tuple[str, float]:
     """``(unit name, metres per unit)`` of :data:`UNITS` that makes the legs nearest :data:`ADULT_LEG` (in ratio);
     neighbouring units differ by 2.2x or more, so a leg of 0.6-1.2 m picks the right one."""
-    leg = leg_length(names, parents, offsets)
+    leg = leg_length(names, parents, offsets, placed)
     if not leg > 0:
         raise InputError("skeleton: the legs have zero length")
     name = min(UNITS, key=lambda u: abs(np.log(leg * UNITS[u] / ADULT_LEG)))
