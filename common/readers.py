@@ -280,13 +280,17 @@ def _coco_layout(d, path) -> Layout:
     return layouts.pop() if layouts else COCO17
 
 
-def _keypoints(a, path, where: str, layout: Layout) -> np.ndarray:
-    """An entry's ``keypoints`` as (J, 3) ``x, y, v`` for ``layout``, else a one-line error naming the field."""
+def _keypoints(a, path, where: str, layout: Layout, hint: str = "") -> np.ndarray:
+    """An entry's ``keypoints`` as (J, 3) ``x, y, v`` for ``layout``, else a one-line error naming the field, the
+    layout and its key-point count (and the entry's, when it lists x, y, v triples), then ``hint``."""
     value = _get(a, "keypoints", path, where)
     try:
         kp = _array(value, path, where + "keypoints", (3 * layout.n_joints,))
     except InputError as e:
-        raise InputError(f"{e} (x, y, v for each of the {layout.n_joints} key-points of {layout.name})") from None
+        n = len(value) if isinstance(value, list) else -1
+        has = f"; the entry has {n // 3}" if n > 0 and n % 3 == 0 else ""
+        raise InputError(f"{e} (x, y, v for each of the {layout.n_joints} key-points of {layout.name}{has})"
+                         f"{hint}") from None
     return kp.reshape(layout.n_joints, 3)
 
 
@@ -347,11 +351,13 @@ def read_mpii_json(path) -> List[Dict[str, Any]]:
 
 
 # ------------------------------------------------------------------------------------ imported 2D key-points
-def read_coco_results(path, layout="coco17") -> Dict[int, List[Tuple[np.ndarray, np.ndarray]]]:
+def read_coco_results(path, layout="coco17", count_hint: str = "") -> Dict[int, List[Tuple[np.ndarray, np.ndarray]]]:
     """A COCO keypoint result file: a JSON list of ``{image_id, category_id, keypoints, score}`` detections.
 
     A result file names no key-points: ``layout`` (a name or :class:`~common.skeleton.Layout`; ``coco17`` by
-    default) says which, e.g. the layout :func:`read_coco_keypoints` found in the matching annotation file.
+    default) says which, e.g. the layout :func:`read_coco_keypoints` found in the matching annotation file. An
+    entry with another number of key-points is a one-line :class:`InputError` naming the layout, its count and the
+    entry's, followed by ``count_hint`` (where the layout came from, say).
     Returns image_id -> the people detected in that image, in file order, each ``(kps, scores)``: ``kps``
     (J, 2) px in the layout's order and ``scores`` (J,), the third keypoint value (a confidence in result
     files) clipped to [0, 1]. Entries whose ``category_id`` is not 1 (person) are skipped; a missing
@@ -374,7 +380,7 @@ def read_coco_results(path, layout="coco17") -> Dict[int, List[Tuple[np.ndarray,
         image_id = _get(r, "image_id", path, where)
         if isinstance(image_id, bool) or not isinstance(image_id, (int, float)) or not float(image_id).is_integer():
             raise InputError(f"{path}: field {where + 'image_id'!r}: expected an integer, got {image_id!r}")
-        kp = _keypoints(r, path, where, layout)
+        kp = _keypoints(r, path, where, layout, count_hint)
         if not np.all(np.isfinite(kp)):
             raise InputError(f"{path}: field {where + 'keypoints'!r}: contains NaN or infinite values")
         out.setdefault(int(image_id), []).append((kp[:, :2].copy(), np.clip(kp[:, 2], 0.0, 1.0)))

@@ -10,9 +10,9 @@ Layouts: ``h36m17`` (Human3.6M), ``coco17`` (COCO keypoints), ``mpii16`` (MPII H
 dataset and of the cgspeed conversion of the CMU mocap database; ``common/bvh.py`` maps the file joint names onto
 them), ``humaneva15`` (HumanEva-I's 15-joint evaluation skeleton as VideoPose3D stores it; ``common/videopose3d.py``
 reads those files), and the key-point sets of COCO-format files: ``posetrack18`` (PoseTrack 2018), ``crowdpose14``
-(CrowdPose), ``aic14`` (AI Challenger), ``halpe26`` (Halpe full-body's body and feet), ``coco_wholebody133``
-(COCO-WholeBody); :func:`common.keypoint_sets.layout_from_keypoint_names` finds the layout of a file's
-``categories[].keypoints``.
+(CrowdPose), ``aic14`` (AI Challenger), ``halpe26`` (Halpe full-body's body and feet), ``halpe136`` (all of
+Halpe full-body: body, feet, face, hands), ``coco_wholebody133`` (COCO-WholeBody);
+:func:`common.keypoint_sets.layout_from_keypoint_names` finds the layout of a file's ``categories[].keypoints``.
 
 Conversions to and from ``h36m17`` (:func:`to_h36m17`, :func:`from_h36m17`) work on ``(..., J, D)`` arrays,
 ``D`` = 2 (pixels) or 3, with optional scores ``(..., J)``. A target joint is either a joint of the source
@@ -49,6 +49,7 @@ position 0 and score 0. The rules (``mid(a, b)`` is the midpoint, ``HEAD_K`` = 0
 * halpe26: pelvis = ``mid_hip`` (Halpe's ``hip``), thorax = ``neck`` (the base of the neck), each falling back on
   the mid-hips / mid-shoulders; spine = mid(pelvis, thorax); neck and head as COCO (from the face), except that the
   annotated head top is the preferred head (and mid(neck, head_top) the last fall-back for the neck).
+  halpe136 converts as halpe26 (its first 26 joints are Halpe-26's); face and hands are not used.
   coco_wholebody133 converts as coco17 (its first 17 joints are COCO's); feet, face and hands are not used.
 * back to a layout (:func:`from_h36m17`): the inverse of the rules above where one exists (COCO/MediaPipe/Penn
   nose/head <- neck; MPII upper_neck and PoseTrack head_bottom = 2 neck - head; head_top <- head; CrowdPose, AIC
@@ -310,9 +311,17 @@ files keep the 17 body points in ``keypoints`` (read as ``coco17``) and the rest
 ``lefthand_kpts``, ``righthand_kpts``; a file that lists all 133 names (a converted annotation or result file)
 reads as this layout. The face points carry no side in their names: :func:`flip` leaves them in place."""
 
+HALPE136 = _layout("halpe136", [
+    *_pairs(HALPE26), *[(f"face_{k}", "nose") for k in range(68)], *_hand("l"), *_hand("r")])
+"""Halpe full-body (Fang et al., "AlphaPose: Whole-Body Regional Multi-Person Pose Estimation and Tracking in
+Real-Time", TPAMI 2022), all 136 key-points in AlphaPose's ``halpe_136`` order: the 26 of ``halpe26`` (0-25), the 68
+face landmarks (26-93), 21 left-hand (94-114) and 21 right-hand (115-135) points. Face and hand points are named as
+in ``coco_wholebody133`` (``face_0`` .. ``face_67``; ``l_hand_root``, ``l_thumb1`` .. ``l_pinky_finger4``), which
+is also how mmpose's Halpe dataset info spells them (``face-0``, ``left_hand_root``, ...)."""
+
 LAYOUTS: Dict[str, Layout] = {L.name: L for L in (H36M17, COCO17, MPII16, PENN13, NTU25, UTD20, MEDIAPIPE33,
                                                   BANDAI22, CMU31, HUMANEVA15, POSETRACK18, CROWDPOSE14, AIC14,
-                                                  HALPE26, COCO_WHOLEBODY133)}
+                                                  HALPE26, COCO_WHOLEBODY133, HALPE136)}
 
 
 def get_layout(name: str) -> Layout:
@@ -392,6 +401,7 @@ _TO_H36M["halpe26"] = {**_same(*_LIMBS), "pelvis": ({"mid_hip": 1.0}, *_TORSO["p
                        "thorax": ({"neck": 1.0}, *_TORSO["thorax"]),
                        "spine": (_mid("mid_hip", "neck"), *_TORSO["spine"]), "neck": (*_FACE, _mid("neck", "head_top")),
                        "head": ({"head_top": 1.0}, *(_head_top(f) for f in _FACE))}
+_TO_H36M["halpe136"] = _TO_H36M["halpe26"]
 
 #: target layout joint -> rule over h36m17 joints
 _FROM_H36M: Dict[str, Dict[str, Rule]] = {
@@ -416,6 +426,7 @@ _FROM_H36M["posetrack18"] = {**_same(*_LIMBS), "nose": ({"neck": 1.0},), "head_t
 _FROM_H36M["crowdpose14"] = _FROM_H36M["aic14"] = {**_same(*_LIMBS), "neck": ({"thorax": 1.0},),
                                                    "head_top": ({"head": 1.0},)}
 _FROM_H36M["halpe26"] = {**_FROM_H36M["crowdpose14"], "nose": ({"neck": 1.0},), "mid_hip": ({"pelvis": 1.0},)}
+_FROM_H36M["halpe136"] = _FROM_H36M["halpe26"]
 
 
 def _as_layout(layout: Union[str, Layout]) -> Layout:
@@ -467,6 +478,11 @@ def to_h36m17(kps, layout: Union[str, Layout], scores=None) -> Tuple[np.ndarray,
     if src.name == H36M17.name:
         return kps.copy(), scores.copy()
     return _apply(kps, scores, src, H36M17, _rules(_TO_H36M, src))
+
+
+def h36m17_layouts() -> List[str]:
+    """The names of the layouts :func:`to_h36m17` converts (``h36m17`` itself included), sorted."""
+    return sorted(n for n in LAYOUTS if n == H36M17.name or n in _TO_H36M)
 
 
 def from_h36m17(kps17, layout: Union[str, Layout], scores=None) -> Tuple[np.ndarray, np.ndarray]:

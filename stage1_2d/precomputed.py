@@ -4,11 +4,18 @@ Formats (option ``format``, ``auto`` picks by ``path``):
 
 - ``coco_results``: a COCO keypoint result ``.json`` (a list of ``{image_id, category_id, keypoints, score}``),
   read by :func:`common.readers.read_coco_results`. Frame ``t`` is ``image_id = first_image_id + t``
-  (``first_image_id`` null: the smallest image_id of the file).
+  (``first_image_id`` null: the smallest image_id of the file). A result file names no key-points: option
+  ``layout`` says which set its entries hold, ``auto`` (the default) meaning ``coco17``; any layout of
+  :mod:`common.skeleton` with an h36m17 conversion is accepted (``posetrack18``, ``crowdpose14``, ``aic14``,
+  ``halpe26``, ``halpe136``, ``coco_wholebody133``, ``mpii16``, ...). An entry with another number of
+  key-points than the layout has is an error naming the layout and both counts.
 - ``openpose``: an OpenPose ``--write_json`` folder (BODY_25 or COCO-18), read by
-  :func:`common.readers.read_openpose_folder`; frame ``t`` is the ``t``-th file in natural name order.
+  :func:`common.readers.read_openpose_folder` as ``coco17``; frame ``t`` is the ``t``-th file in natural name
+  order. ``layout`` must be ``auto`` or ``coco17``.
 - ``npz``: a :class:`~common.handoff.Pose2DSeq` saved with ``.save`` (any layout with an h36m17 conversion);
-  frame ``t`` is its frame ``t``.
+  frame ``t`` is its frame ``t``. The file names its layout: ``layout`` must be ``auto`` or that name.
+
+An unknown ``layout`` name, or one that contradicts an OpenPose folder or ``.npz`` file, is an InputError.
 
 One person is followed, by the rule of :mod:`stage1_2d.person`: per frame every person with at least two
 joints scoring ``min_score`` or more is a candidate (its key-point box), and a
@@ -32,7 +39,7 @@ from common.handoff import Pose2DSeq
 from common.paths import repo_path
 from common.readers import read_coco_results, read_openpose_folder
 from common.registry import register
-from common.skeleton import get_layout, to_h36m17
+from common.skeleton import get_layout, h36m17_layouts, to_h36m17
 from common.stage import Detector2D, check_frames
 
 from .person import PersonTracker, keypoint_box
@@ -46,7 +53,7 @@ Frame = List[Tuple[np.ndarray, np.ndarray]]
 class Precomputed(Detector2D):
     """Key-points read from ``path`` (a COCO result ``.json``, an OpenPose folder or a Pose2DSeq ``.npz``)."""
 
-    defaults = {"path": None, "format": "auto", "first_image_id": None, "min_score": 0.2}
+    defaults = {"path": None, "format": "auto", "first_image_id": None, "min_score": 0.2, "layout": "auto"}
     trainable = False
 
     def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
@@ -60,10 +67,15 @@ class Precomputed(Detector2D):
         fid = c["first_image_id"]
         if fid is not None and (isinstance(fid, bool) or not isinstance(fid, int)):
             raise InputError(f"stages.stage1_2d.first_image_id: expected an integer or null, got {fid!r}")
+        lay = "auto" if c["layout"] is None else c["layout"]
+        if not isinstance(lay, str) or (lay != "auto" and lay not in h36m17_layouts()):
+            raise InputError(f"stages.stage1_2d.layout: unknown key-point layout {lay!r}; known: auto (coco17 for "
+                             f"a result file, else the file's own), {', '.join(h36m17_layouts())}")
         ms = c["min_score"]
         if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0.0 <= ms <= 1.0:
             raise InputError(f"stages.stage1_2d.min_score: expected a number in [0, 1], got {ms!r}")
         self.path: Path = repo_path(c["path"])
+        self.layout_option: str = lay  # "auto" or a layout name
         self._loaded: Optional[tuple] = None  # (format, layout, frames, image size or None), on first use
 
     # ------------------------------------------------------------------------------------------ loading
@@ -87,21 +99,34 @@ class Precomputed(Detector2D):
         if self._loaded is None:
             fmt = self._format()
             size = None
+            want = self.layout_option
             if fmt == "coco_results":
-                layout, frames = "coco17", self._coco_frames()
+                layout = "coco17" if want == "auto" else want
+                frames = self._coco_frames(layout)
             elif fmt == "openpose":
                 layout = "coco17"
+                self._check_layout(layout, "an OpenPose folder (BODY_25 or COCO-18 key-points, read as coco17)")
                 frames = [[(p[:, :2], p[:, 2]) for p in people] for people in read_openpose_folder(self.path)]
             else:
                 seq = Pose2DSeq.load(self.path)
                 layout, size = seq.layout, seq.image_size
+                self._check_layout(layout, f"a Pose2DSeq of layout {layout}")
                 kps, sc = seq.keypoints.astype(np.float64), seq.scores.astype(np.float64)
                 frames = [[(kps[p, t], sc[p, t]) for p in range(kps.shape[0])] for t in range(kps.shape[1])]
             self._loaded = (fmt, layout, frames, size)
         return self._loaded
 
-    def _coco_frames(self) -> List[Frame]:
-        by_id = read_coco_results(self.path)
+    def _check_layout(self, layout: str, what: str) -> None:
+        """The ``layout`` option agrees with the file's own layout (``auto`` always does)."""
+        want = self.layout_option
+        if want not in ("auto", layout):
+            raise InputError(f"{self.path}: stages.stage1_2d.layout is {want} but the file is {what}; set it to "
+                             f"auto or {layout}")
+
+    def _coco_frames(self, layout: str) -> List[Frame]:
+        hint = (f"; stages.stage1_2d.layout: {layout}" if self.layout_option != "auto" else
+                "; stages.stage1_2d.layout: auto reads result files as coco17: set it to the file's key-point set")
+        by_id = read_coco_results(self.path, layout, count_hint=hint)
         if not by_id:
             raise InputError(f"{self.path}: no person (category_id 1) results in the file")
         first = min(by_id) if self.cfg["first_image_id"] is None else self.cfg["first_image_id"]

@@ -38,7 +38,9 @@ FILE_NAMES = {
     + [f"{s}_{n}" for s in ("left", "right") for n in ["hand_root"] + [f"{f}{k}" for f in FINGERS
                                                                          for k in range(1, 5)]],
 }
-NEW = ["posetrack18", "crowdpose14", "aic14", "halpe26", "coco_wholebody133"]
+#: Halpe full-body: Halpe-26, then the face and hands spelt as COCO-WholeBody (mmpose's Halpe dataset info)
+FILE_NAMES["halpe136"] = FILE_NAMES["halpe26"] + FILE_NAMES["coco_wholebody133"][23:]
+NEW = ["posetrack18", "crowdpose14", "aic14", "halpe26", "coco_wholebody133", "halpe136"]
 
 #: a front-facing person in pixels (its left on the image right), y down
 POSE = {"nose": (100, 40), "head_top": (100, 10), "head_bottom": (100, 55), "neck": (100, 68), "mid_hip": (100, 150),
@@ -78,6 +80,27 @@ def test_resolver_shuffled_is_an_error(name):
     assert str(e.value).startswith("f.json: categories[0].keypoints:") and "\n" not in str(e.value)
 
 
+def test_resolver_halpe136():
+    L = get_layout("halpe136")
+    assert L.n_joints == 136 and L.names[:26] == get_layout("halpe26").names
+    assert (L["face_0"], L["l_hand_root"], L["r_hand_root"], L["r_pinky_finger4"]) == (26, 94, 115, 135)
+    # face and hand points spelt some other way: known by its Halpe-26 body and its count
+    own = FILE_NAMES["halpe26"] + [f"Face{k}" for k in range(68)] + [f"{s}Hand{k}" for s in "LR" for k in range(21)]
+    assert layout_from_keypoint_names(own) is L
+    # 136 names whose first 26 are not Halpe-26's (its feet in COCO-WholeBody's order)
+    wb_feet = FILE_NAMES["coco_wholebody133"][17:23]
+    for tail in (FILE_NAMES["halpe136"][26:], own[26:]):
+        bad = FILE_NAMES["halpe26"][:20] + wb_feet + tail
+        assert len(bad) == 136
+        with pytest.raises(InputError, match="halpe136") as e:
+            layout_from_keypoint_names(bad, "f.json: categories[0].keypoints")
+        assert str(e.value).startswith("f.json: categories[0].keypoints:") and "\n" not in str(e.value)
+    with pytest.raises(InputError, match="first 26 are not Halpe-26's"):
+        layout_from_keypoint_names(["x"] * 26 + own[26:])
+    with pytest.raises(InputError, match="another order"):  # known face / hand names in another order
+        layout_from_keypoint_names(FILE_NAMES["halpe26"] + FILE_NAMES["halpe136"][:25:-1])
+
+
 def test_resolver_unknown_and_partial_lists():
     with pytest.raises(InputError, match=r"unknown keypoint names \['spine_top', 'tail'\]") as e:
         layout_from_keypoint_names(COCO[:15] + ["spine_top", "tail"])
@@ -99,7 +122,8 @@ def test_declared_orders_and_flip_pairs():
         assert [aliases.get(normalise_name(n), normalise_name(n)) for n in FILE_NAMES[name]] == list(L.names)
         for a, b in L.flip_pairs:  # each pair: the person's left and right of one joint
             assert L.names[a][2:] == L.names[b][2:] and {L.names[a][:2], L.names[b][:2]} == {"l_", "r_"}
-    n_pairs = {"posetrack18": 7, "crowdpose14": 6, "aic14": 6, "halpe26": 11, "coco_wholebody133": 2 + 6 + 3 + 21}
+    n_pairs = {"posetrack18": 7, "crowdpose14": 6, "aic14": 6, "halpe26": 11, "coco_wholebody133": 2 + 6 + 3 + 21,
+               "halpe136": 11 + 21}
     assert {n: len(get_layout(n).flip_pairs) for n in NEW} == n_pairs
     aic = get_layout("aic14")
     assert (0, 3) in aic.flip_pairs and aic.flip_permutation[0] == 3  # r_shoulder (0) <-> l_shoulder (3)
@@ -184,6 +208,9 @@ def test_halpe26_and_wholebody_conversion():
     np.testing.assert_allclose(a, b)
     w = pose("coco_wholebody133")
     np.testing.assert_allclose(to_h36m17(w, "coco_wholebody133")[0], to_h36m17(w[:17], "coco17")[0])
+    h = pose("halpe136")
+    for a, b in zip(to_h36m17(h, "halpe136", np.r_[s, np.ones(110)]), to_h36m17(k, "halpe26", s)):
+        np.testing.assert_allclose(a, b)
 
 
 # ------------------------------------------------------------------------------------------------ files
@@ -253,6 +280,38 @@ def test_coco_file_errors(tmp_path):
     d["annotations"][0]["keypoints"] = d["annotations"][0]["keypoints"][:-3]  # 13 key-points
     (tmp_path / "short.json").write_text(json.dumps(d))
     fails(tmp_path / "short.json", r"'annotations\[0\]\.keypoints': expected shape \(42,\), got \(39,\) .*crowdpose14")
+
+
+def test_halpe136_file_converts_as_halpe26(tmp_path):
+    L = get_layout("halpe136")
+    k = pose("halpe136")
+    k[26:] += np.random.default_rng(0).uniform(-5, 5, (110, 2))  # face and hands somewhere
+    people = []
+    for i in range(3):  # three people: all labelled; head top and mid-hip unlabelled; a foot and a hand unlabelled
+        vis = np.full(136, 2)
+        if i == 1:
+            vis[[L["head_top"], L["mid_hip"], L["nose"]]] = 0
+        if i == 2:
+            vis[[L["l_ankle"], L["l_heel"], L["l_big_toe"], *range(94, 115)]] = 0
+        people.append((k + 7 * i, vis))
+    full = read_coco_keypoints(write_coco(tmp_path / "halpe136.json", "halpe136", people))
+    body = read_coco_keypoints(write_coco(tmp_path / "halpe26.json", "halpe26",
+                                          [(kp[:26], v[:26]) for kp, v in people]))
+    assert [p["layout"] for p in full] == ["halpe136"] * 3 and [p["layout"] for p in body] == ["halpe26"] * 3
+    for f, b in zip(full, body):
+        assert f["keypoints"].shape == (136, 2)
+        np.testing.assert_array_equal(f["keypoints"][:26], b["keypoints"])
+        k17, s17 = to_h36m17(f["keypoints"], "halpe136", (f["visibility"] > 0).astype(float))
+        b17, bs17 = to_h36m17(b["keypoints"], "halpe26", (b["visibility"] > 0).astype(float))
+        np.testing.assert_array_equal(k17, b17)
+        np.testing.assert_array_equal(s17, bs17)
+    assert full[2]["visibility"][94:115].sum() == 0 and (full[2]["visibility"][115:] == 2).all()
+    # the same file written as result entries reads with the layout given
+    res = [{"image_id": 1, "category_id": 1, "keypoints": np.c_[kp, np.full(136, 0.9)].ravel().tolist(), "score": 1}
+           for kp, _ in people]
+    (tmp_path / "res.json").write_text(json.dumps(res))
+    out = read_coco_results(tmp_path / "res.json", "halpe136")
+    np.testing.assert_allclose(to_h36m17(out[1][0][0], "halpe136")[0], to_h36m17(k[:26], "halpe26")[0])
 
 
 def test_coco_results_of_another_set(tmp_path):

@@ -11,7 +11,7 @@ from common.handoff import Pose2DSeq
 from common.paths import REPO_ROOT
 from common.readers import OPENPOSE_NAMES
 from common.registry import lookup
-from common.skeleton import COCO17, H36M17, to_h36m17
+from common.skeleton import COCO17, H36M17, get_layout, to_h36m17
 from stage1_2d.person import keypoint_box, salience
 from stage1_2d.precomputed import Precomputed
 
@@ -216,3 +216,70 @@ def test_relative_path_resolves_against_repo(coco_file):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert detector(rel).predict(video(5)).n_frames == 5
+
+
+# ------------------------------------------------------------------------------------------------ layout option
+LIMB_IDX = [H36M17[n] for n in ("r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "l_shoulder",
+                                "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist")]
+
+
+def as_layout(kps17, layout):
+    """A coco17 person ``(17, 2)`` as key-points of ``layout``: the joints COCO has copied, the others (head top,
+    neck, toes, face, hands, ...) put at the nose."""
+    L = get_layout(layout)
+    return np.array([kps17[COCO17[n]] if n in COCO17.index else kps17[COCO17["nose"]] for n in L.names])
+
+
+@pytest.mark.parametrize("layout", ["posetrack18", "crowdpose14", "aic14", "halpe26", "halpe136",
+                                    "coco_wholebody133", "mpii16"])
+def test_layout_option_reads_result_files_of_other_sets(tmp_path, layout):
+    small = person(5, 5, 30, 60)
+    frames = [(t, big(t)) for t in (0, 1, 3, 4)]
+    coco = write(tmp_path / "coco.json", [r for t, k in frames for r in (result(10 + t, small), result(10 + t, k))])
+    other = write(tmp_path / f"{layout}.json", [r for t, k in frames for r in
+                                                (result(10 + t, as_layout(small, layout)),
+                                                 result(10 + t, as_layout(k, layout)))])
+    ref = detector(coco).predict(video(5))
+    assert detector(coco, layout="coco17").predict(video(5)).keypoints.tolist() == ref.keypoints.tolist()
+    det = detector(other, layout=layout)
+    out = det.predict(video(5))
+    assert out.layout == "h36m17" and out.keypoints.shape == (1, 5, 17, 2) and det.load()[1] == layout
+    np.testing.assert_allclose(out.keypoints[0][:, LIMB_IDX], ref.keypoints[0][:, LIMB_IDX], atol=1e-9)
+    np.testing.assert_allclose(out.scores[0][:, LIMB_IDX], ref.scores[0][:, LIMB_IDX])
+    assert np.all(out.scores[0, 2] == 0)  # the missing image, as with coco17
+
+
+def test_layout_option_errors(tmp_path, coco_file):
+    assert Precomputed.defaults["layout"] == "auto"
+    for bad in ("coco18", "Halpe26", 17):
+        with pytest.raises(InputError, match=f"stages.stage1_2d.layout: unknown key-point layout {bad!r}") as e:
+            detector(coco_file, layout=bad)
+        assert "halpe136" in str(e.value) and "\n" not in str(e.value)
+    assert detector(coco_file, layout=None).layout_option == "auto"  # null = auto
+
+    # an entry whose key-point count is not the layout's: the layout and both counts named
+    halpe = write(tmp_path / "halpe.json", [result(0, as_layout(big(0), "halpe26"))])
+    with pytest.raises(InputError) as e:
+        detector(coco_file, layout="halpe26").predict(video(5))
+    msg = str(e.value)
+    assert "\n" not in msg and "26 key-points of halpe26; the entry has 17" in msg
+    assert msg.endswith("stages.stage1_2d.layout: halpe26")
+    with pytest.raises(InputError, match=r"17 key-points of coco17; the entry has 26\).*layout: auto reads result "
+                                         r"files as coco17") as e:
+        detector(halpe).predict(video(1))
+    assert "\n" not in str(e.value)
+    with pytest.raises(InputError, match="17 key-points of posetrack18; the entry has 26"):
+        detector(halpe, layout="posetrack18").predict(video(1))
+    assert detector(halpe, layout="halpe26").predict(video(1)).n_frames == 1
+
+    # OpenPose folders and npz files name their own key-points: a contradicting layout is an error
+    f = Pose2DSeq(big(0)[None, None], np.ones((1, 1, 17)), (W, H), layout="coco17").save(tmp_path / "p.npz")
+    assert detector(f, layout="coco17").predict(video(1)).n_frames == 1
+    with pytest.raises(InputError, match="layout is halpe26 but the file is a Pose2DSeq of layout coco17"):
+        detector(f, layout="halpe26").predict(video(1))
+    folder = tmp_path / "op"
+    folder.mkdir()
+    write(folder / "f_0_keypoints.json", {"people": [{"pose_keypoints_2d": openpose_flat(big(0), np.ones(17), 25)}]})
+    assert detector(folder, layout="coco17").predict(video(1)).n_frames == 1
+    with pytest.raises(InputError, match="layout is posetrack18 but the file is an OpenPose folder"):
+        detector(folder, layout="posetrack18").predict(video(1))
