@@ -12,7 +12,7 @@ boxes: the detector finds and follows the person itself.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -21,7 +21,7 @@ from .dataset import Sample
 from .errors import InputError
 from .paths import files_under
 from .readers import read_coco_keypoints, read_mpii_json, read_ntu_skeleton
-from .skeleton import NTU25
+from .skeleton import NTU25, get_layout
 
 #: MPII's ``scale`` is the person's height / 200 px
 MPII_SCALE_PX = 200.0
@@ -150,3 +150,45 @@ def kinect_clips(folder) -> List[Sample]:
     if not out:
         raise InputError(f"{folder}: no .skeleton file with its colour video beside it (<name>_rgb.avi)")
     return out
+
+
+def crowd_clip(sample: Sample, people: int = 3, size=(640, 480)) -> Tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """A video of several real people with their annotated joints, made from a one-person annotated clip
+    (:func:`kinect_clip`): ``people`` side-by-side columns of ``size``, each the crop of the clip around the
+    person (the box of all its annotated joints over the clip, grown to the column's aspect), person ``k``
+    started ``k / people`` of the clip later (wrapping round) and mirrored when ``k`` is odd, so the people
+    move differently. Returns frames (T, H, W, 3) uint8 RGB, joints (people, T, J, 2) in the new pixels (left
+    and right exchanged for mirrored people), visible (people, T, J) and the layout name."""
+    W, H = (int(v) for v in size)
+    if people < 1 or W < people * 16 or H < 16:
+        raise InputError(f"crowd_clip: {people} people do not fit a {W}x{H} frame")
+    frames = sample.frames()
+    T = len(frames)
+    gt = np.asarray(sample.joints2d, np.float64)
+    vis = np.asarray(sample.visible, bool) & np.all(np.isfinite(gt), -1)
+    if vis.sum() < 2:
+        raise InputError(f"crowd_clip: {sample.name} has no annotated joints")
+    lo, hi = gt[vis].min(0), gt[vis].max(0)
+    col_w = W // people
+    h_src = (hi[1] - lo[1]) * 1.25
+    w_src = h_src * col_w / H
+    cx, cy = (lo + hi) / 2
+    x0, y0 = cx - w_src / 2, cy - h_src / 2
+    s = H / h_src
+    M = np.array([[s, 0, -x0 * s], [0, s, -y0 * s]])
+    flip = get_layout(sample.layout).flip_permutation
+    out = np.zeros((T, H, W, 3), np.uint8)
+    joints = np.zeros((people, T) + gt.shape[1:])
+    seen = np.zeros((people, T, gt.shape[1]), bool)
+    for k in range(people):
+        order = (np.arange(T) + k * T // people) % T
+        col = np.stack([cv2.warpAffine(frames[i], M, (col_w, H), flags=cv2.INTER_AREA,
+                                       borderMode=cv2.BORDER_REPLICATE) for i in order])
+        j = (gt[order] - [x0, y0]) * s
+        v = vis[order]
+        if k % 2:
+            col, j, v = col[:, :, ::-1], j[:, flip], v[:, flip]
+            j[..., 0] = col_w - 1 - j[..., 0]
+        out[:, :, k * col_w:(k + 1) * col_w] = col
+        joints[k], seen[k] = j + [k * col_w, 0], v
+    return out, joints, seen, sample.layout

@@ -120,6 +120,10 @@ class Pose2DSeq(_NpzMixin):
     def n_frames(self) -> int:
         return self.keypoints.shape[1]
 
+    @property
+    def n_persons(self) -> int:
+        return self.keypoints.shape[0]
+
 
 @dataclass(frozen=True)
 class Pose3DSeq(_NpzMixin):
@@ -143,6 +147,10 @@ class Pose3DSeq(_NpzMixin):
     @property
     def n_frames(self) -> int:
         return self.joints.shape[1]
+
+    @property
+    def n_persons(self) -> int:
+        return self.joints.shape[0]
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,16 @@ class ActionResult(_NpzMixin):
 
 #: the open-set answer for an action outside the vocabulary
 UNKNOWN = "unknown"
+
+
+def select_person(seq, person: int):
+    """Person ``person`` of a :class:`Pose2DSeq` or :class:`Pose3DSeq`, as a one-person hand-off."""
+    if not 0 <= person < seq.n_persons:
+        raise InputError(f"person {person}: the hand-off holds {seq.n_persons} person(s)")
+    if isinstance(seq, Pose2DSeq):
+        return Pose2DSeq(seq.keypoints[person:person + 1], seq.scores[person:person + 1], seq.image_size, seq.fps,
+                         seq.layout)
+    return Pose3DSeq(seq.joints[person:person + 1], seq.scores[person:person + 1], seq.fps, seq.layout)
 
 
 def slice_frames(seq, start: int, stop: int):

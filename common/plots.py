@@ -25,6 +25,9 @@ __all__ = ["plot_skeleton3d", "plot_confusion", "draw_skeleton2d", "write_overla
 SIDE_COLOURS = {"left": "tab:blue", "right": "tab:red", "centre": "0.25"}
 #: the same as RGB tuples for OpenCV drawing on RGB images
 SIDE_RGB = {"left": (40, 120, 255), "right": (255, 50, 50), "centre": (255, 210, 0)}
+#: one colour per tracked person (RGB; person ``p`` gets ``TRACK_RGB[p % len]``), far from each other in hue
+TRACK_RGB = ((255, 210, 0), (0, 200, 255), (255, 60, 200), (60, 255, 90), (255, 120, 30), (150, 90, 255),
+             (255, 255, 255), (0, 140, 90))
 
 
 def _layout(layout) -> Layout:
@@ -225,11 +228,13 @@ def plot_detections(items: Sequence[dict], path, cols: int = 6, title: str | Non
 
 
 # ---------------------------------------------------------------- OpenCV overlays
-def draw_skeleton2d(image, kps, layout, scores=None, thr: float = 0.3) -> np.ndarray:
+def draw_skeleton2d(image, kps, layout, scores=None, thr: float = 0.3, color=None, label: str | None = None
+                    ) -> np.ndarray:
     """Return a copy of ``image`` (H, W, 3) uint8 RGB with the skeleton ``kps`` (J, 2) in pixels drawn on it.
 
-    Left and right limbs get different colours; joints with a score below ``thr`` (and limbs touching them) or
-    with non-finite coordinates are skipped.
+    Left and right limbs get different colours (or all ``color``, one person's among several, with the
+    left limbs' joints drawn hollow); joints with a score below ``thr`` (and limbs touching them) or with
+    non-finite coordinates are skipped. ``label`` is written above the drawn joints, in ``color``.
     """
     L = _layout(layout)
     img = np.asarray(image)
@@ -251,9 +256,21 @@ def draw_skeleton2d(image, kps, layout, scores=None, thr: float = 0.3) -> np.nda
     for p, c, side in limb_sides(L):
         sides.setdefault(c, side)
         if ok[p] and ok[c]:
-            cv2.line(out, tuple(map(int, pts[p])), tuple(map(int, pts[c])), SIDE_RGB[side], t + 1, cv2.LINE_AA)
+            cv2.line(out, tuple(map(int, pts[p])), tuple(map(int, pts[c])), color or SIDE_RGB[side], t + 1,
+                     cv2.LINE_AA)
     for j in np.flatnonzero(ok):
-        cv2.circle(out, tuple(map(int, pts[j])), t + 2, SIDE_RGB[sides.get(j, "centre")], -1, cv2.LINE_AA)
+        side = sides.get(j, "centre")
+        fill = 1 if color is not None and side == "left" else -1
+        cv2.circle(out, tuple(map(int, pts[j])), t + 2, color or SIDE_RGB[side], fill, cv2.LINE_AA)
+    if label and ok.any():
+        scale = max(0.4, min(img.shape[:2]) / 600)
+        width = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, max(1, int(2 * scale)))[0][0]
+        x, y = int(pts[ok, 0].min()), int(pts[ok, 1].min()) - 6
+        org = (max(0, min(x, img.shape[1] - width - 2)), max(int(14 * scale) + 2, y))
+        cv2.putText(out, label, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), max(1, int(2 * scale)) + 2,
+                    cv2.LINE_AA)
+        cv2.putText(out, label, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color or (255, 255, 255),
+                    max(1, int(2 * scale)), cv2.LINE_AA)
     return out
 
 
@@ -269,16 +286,30 @@ def caption(image, text: str) -> np.ndarray:
     return out
 
 
-def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None, captions=None) -> Path:
+def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None, captions=None,
+                        labels=None) -> Path:
     """Write an .mp4 (fourcc ``mp4v``) of ``frames`` (T, H, W, 3) uint8 RGB with the 2D skeletons ``keypoints``
     (T, J, 2) drawn on them (``scores`` (T, J) optional, see :func:`draw_skeleton2d`) and, optionally, one
-    caption per frame (the action at that time, say) on top."""
+    caption per frame (the action at that time, say) on top.
+
+    Several people: ``keypoints`` (P, T, J, 2) and ``scores`` (P, T, J); person ``p`` is drawn in
+    ``TRACK_RGB[p]`` with ``labels[p][t]`` (its id and action, say) above it, and not drawn in frames where
+    all its scores are 0 (not seen)."""
     kps = np.asarray(keypoints, dtype=np.float64)
-    if len(frames) == 0 or len(frames) != len(kps):
+    if kps.ndim == 4:
+        if scores is None or np.shape(scores) != kps.shape[:3]:
+            raise InputError(f"scores: expected shape {kps.shape[:3]} for {kps.shape[0]} people, got "
+                             f"{None if scores is None else np.shape(scores)}")
+        if labels is not None and (len(labels) != len(kps) or any(len(lb) != kps.shape[1] for lb in labels)):
+            raise InputError(f"labels: expected {kps.shape[0]} lists of {kps.shape[1]} strings")
+    else:
+        kps, scores = kps[None], None if scores is None else np.asarray(scores)[None]
+    if len(frames) == 0 or len(frames) != kps.shape[1]:
         raise InputError(f"keypoints: expected one (J, 2) array per frame for {len(frames)} frames, "
                          f"got shape {kps.shape}")
-    if scores is not None and len(scores) != len(kps):
-        raise InputError(f"scores: expected {len(kps)} rows (one per frame), got {len(scores)}")
+    if scores is not None and scores.shape[1] != kps.shape[1]:
+        raise InputError(f"scores: expected {kps.shape[1]} rows (one per frame), got {scores.shape[1]}")
+    several = kps.shape[0] > 1 or labels is not None
     if not float(fps) > 0:
         raise InputError(f"fps: expected > 0, got {fps}")
     h, w = np.asarray(frames[0]).shape[:2]
@@ -290,7 +321,13 @@ def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None
             for t, frame in enumerate(frames):
                 if np.asarray(frame).shape[:2] != (h, w):
                     raise InputError(f"frames[{t}]: expected size {(h, w)} like frame 0, got {np.shape(frame)}")
-                drawn = draw_skeleton2d(frame, kps[t], layout, None if scores is None else scores[t])
+                drawn = np.asarray(frame)
+                for p in range(kps.shape[0]):
+                    if several and not np.any(scores[p, t] > 0):
+                        continue
+                    drawn = draw_skeleton2d(drawn, kps[p, t], layout, None if scores is None else scores[p, t],
+                                            color=TRACK_RGB[p % len(TRACK_RGB)] if several else None,
+                                            label=None if labels is None else labels[p][t])
                 if captions is not None:
                     drawn = caption(drawn, captions[t])
                 writer.write(cv2.cvtColor(drawn, cv2.COLOR_RGB2BGR))

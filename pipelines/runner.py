@@ -10,6 +10,7 @@ import numpy as np
 import yaml
 
 from common import timeline
+from common.handoff import select_person, slice_frames
 from common.errors import InputError
 from common.io import write_json, write_text
 from common.training import resolve_device
@@ -90,9 +91,12 @@ def _read_video_timed(video: str, opts: dict):
 
 
 def action_json(chain: Chain, out: dict) -> dict:
-    """``action.json``: the whole clip's answer (``label``, ``top5``, ...; ``ActionResult.to_json``) and
-    ``segments``: the classifier over a sliding window of one action's length (``window_seconds``: the clip
-    span, or the median training sequence), half a window apart."""
+    """``action.json``: the main person's answer over the whole clip (``label``, ``top5``, ...;
+    ``ActionResult.to_json``), ``segments`` (the classifier over a sliding window of one action's length,
+    ``window_seconds``: the clip span or the median training sequence, half a window apart) and ``tracks``:
+    every person of the hand-off (person 0 is the main one) with its ``id``, ``frames`` (first and last frame
+    it was seen), ``start_s`` / ``end_s``, and the same fields over its own frames (segment times in seconds
+    of the video)."""
     cls = chain.parts["stage3_action"]
     names = list(chain.parts)
     seq = out[names[names.index("stage3_action") - 1]]
@@ -100,7 +104,32 @@ def action_json(chain: Chain, out: dict) -> dict:
     action = out["stage3_action"].to_json()
     action["segments"] = timeline.segments(timeline.classify_timeline(seq, cls.predict, win, win / 2), seq.fps)
     action["window_s"] = win
+    action["tracks"] = []
+    for p in range(seq.n_persons):
+        seen = np.flatnonzero(seq.scores[p].max(-1) > 0)
+        if len(seen) == 0:
+            continue
+        a, b = int(seen[0]), int(seen[-1]) + 1
+        own = slice_frames(select_person(seq, p), a, b)
+        segs = timeline.segments(timeline.classify_timeline(own, cls.predict, win, win / 2), seq.fps)
+        for sg in segs:
+            sg["start_s"], sg["end_s"] = sg["start_s"] + a / seq.fps, sg["end_s"] + a / seq.fps
+        action["tracks"].append({"id": p, "frames": [a, b - 1], "start_s": a / seq.fps, "end_s": b / seq.fps,
+                                 **cls.predict(own).to_json(), "segments": segs})
     return action
+
+
+def _draw_people(frame, p2, t: int, labels):
+    """Frame ``t`` with every person of ``p2`` seen there drawn (one person: left/right colours)."""
+    from common import plots
+
+    if labels is None:
+        return plots.draw_skeleton2d(frame, p2.keypoints[0, t], p2.layout, p2.scores[0, t])
+    for p in range(p2.n_persons):
+        if np.any(p2.scores[p, t] > 0):
+            frame = plots.draw_skeleton2d(frame, p2.keypoints[p, t], p2.layout, p2.scores[p, t],
+                                          color=plots.TRACK_RGB[p % len(plots.TRACK_RGB)], label=labels[p][t])
+    return frame
 
 
 def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
@@ -118,26 +147,35 @@ def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
         plots.plot_skeleton3d(p3.joints[0, len(frames) // 2], p3.layout, work_dir / "skeleton3d.png",
                               title=f"{Path(video).name}, frame {len(frames) // 2}")
     captions = None
+    labels = [[f"{p}"] * len(frames) for p in range(p2.n_persons)] if p2.n_persons > 1 else None
     if "stage3_action" in out:
+        t1 = time.perf_counter()
         action = action_json(chain, out)
+        elapsed += time.perf_counter() - t1
         write_json(work_dir / "action.json", action)
         top = ", ".join(f"{t['label']} {t['probability']:.2f}" for t in action["top5"][:3])
         _log(f"action: {action['label']} (closest: {top}); {len(action['segments'])} segment(s) over time")
+        if len(action["tracks"]) > 1:
+            _log(f"{len(action['tracks'])} people: " + ", ".join(f"{tr['id']}: {tr['label']}"
+                                                                for tr in action["tracks"]))
         captions = [timeline.caption_at(action["segments"], t / fps) for t in range(len(frames))]
+        if labels is not None:
+            for tr in action["tracks"]:
+                labels[tr["id"]] = [f"{tr['id']} {timeline.caption_at(tr['segments'], t / fps)}"
+                                    for t in range(len(frames))]
         idx = np.linspace(0, len(frames) - 1, 4).round().astype(int)
-        stills = [(i / fps, plots.caption(plots.draw_skeleton2d(frames[i], p2.keypoints[0, i], p2.layout,
-                                                                p2.scores[0, i]), captions[i])) for i in idx]
+        stills = [(i / fps, plots.caption(_draw_people(frames[i], p2, i, labels), captions[i])) for i in idx]
         plots.plot_timeline(stills, action["segments"], len(frames) / fps, work_dir / "timeline.png",
                             title=f"{Path(video).name}: {action['label']}")
-    plots.write_overlay_video(frames, p2.keypoints[0], p2.layout, work_dir / "overlay.mp4", fps, p2.scores[0],
-                              captions)
+    plots.write_overlay_video(frames, p2.keypoints, p2.layout, work_dir / "overlay.mp4", fps, p2.scores, captions,
+                              labels)
     report = {"fps": len(frames) / elapsed, "n_frames": len(frames), "input": str(video),
               "frame_stride": int(chain.cfg["video"]["stride"]), "seconds": out["seconds"]}
     info = chain.parts["stage1_2d"].last_info
     if info:  # which person was followed, where several were seen
         report["stage1_2d"] = info
         person = info.get("person") or {}
-        if person.get("max_people", 0) > 1:
+        if person.get("max_people", 0) > 1 and person.get("policy") != "all":
             _log(f"several people seen ({person['max_people']} at most, in {person['frames_with_several']} "
                  f"frames): followed the largest and most central one")
     write_json(work_dir / "report.json", report)

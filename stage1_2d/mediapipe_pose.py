@@ -32,6 +32,7 @@ import sys
 from typing import List, Optional, Tuple
 
 import numpy as np
+from tqdm import tqdm
 
 from common.errors import InputError
 from common.handoff import Pose2DSeq
@@ -41,15 +42,22 @@ from common.stage import Detector2D, check_frames
 from common.video import native_stderr
 
 from common import crop as C
+from common.smoothing import one_euro
+from .landmarker import PoseLandmarker
 from .person import PersonTracker, box_iou, keypoint_box
+from .tracks import MultiTracker, merge_duplicates, track_arrays
 
 MODES = ("video", "image")
+PERSON = ("all", "largest_central")
 #: what MediaPipe 0.10.21 prints every time a graph (re)starts, which says nothing about the result
 NOTICES = ("inference_feedback_manager", "Created TensorFlow Lite XNNPACK delegate", "All log messages before absl",
-           "landmark_projection_calculator")
+           "landmark_projection_calculator", "GPU suport is not available", "gl_context")
 #: a landmark counts as seen at this visibility; a person needs MIN_SEEN of them, or it is lost (MediaPipe
 #: extrapolates landmarks outside the frame: a close-up still has legs, at low visibility)
 SEEN_VISIBILITY, MIN_SEEN = 0.5, 4
+#: person: all, video: a followed person's view shows the image only within this x its last seen box (grey
+#: outside), so the tracking does not jump to a neighbour in the same view
+CONTEXT = 1.6
 
 
 def _mediapipe():
@@ -93,6 +101,30 @@ def seen_box(lm: np.ndarray, image_size) -> Optional[np.ndarray]:
     return np.clip(b, 0, [W - 1, H - 1, W - 1, H - 1])
 
 
+def grown(box, factor: float) -> np.ndarray:
+    """An ``x1, y1, x2, y2`` box grown by ``factor`` about its centre."""
+    b = np.asarray(box, np.float64)
+    c, half = (b[:2] + b[2:]) / 2, (b[2:] - b[:2]) * factor / 2
+    return np.concatenate([c - half, c + half])
+
+
+def windows(image_size, levels: int = 1) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """Overlapping square windows (center, scale) across an image: at level ``k`` the side is the image's
+    shorter side / 2**k, and along an axis longer than 1.2 sides ``ceil(length / side) + 1`` windows reach from
+    edge to edge (one, centred, otherwise). A level that is one window (the whole image) is left out."""
+    W, H = (float(v) for v in image_size)
+    out = []
+    for k in range(levels):
+        side = min(W, H) / 2 ** k
+        nx, ny = (1 if n <= side * 1.2 else int(np.ceil(n / side)) + 1 for n in (W, H))
+        if nx == ny == 1:
+            continue
+        for cy in np.linspace(side / 2, H - side / 2, ny):
+            for cx in np.linspace(side / 2, W - side / 2, nx):
+                out.append((np.array([cx - 0.5, cy - 0.5]), np.array([side, side])))
+    return out
+
+
 def box_fit(lm: np.ndarray, box_xyxy) -> float:
     """How well landmarks (33, 3: x, y, visibility) fit a person box: IoU of their extent x mean visibility."""
     ext = keypoint_box(lm[:, :2])
@@ -114,6 +146,12 @@ class MediaPipePose(Detector2D):
         "refine": 2,                   # given boxes: landmark passes per crop
         "keep": 0.6,                   # given boxes: fuse candidates fitting the box at least this x the best
         "search_windows": True,        # person search: also overlapping square windows, not only the whole frame
+        "person": "all",               # all: every person, tracked (stage1_2d/tracks.py); largest_central: one
+        "max_people": 5,               # person: all: the most people found in one view
+        "search_seconds": 1.0,         # person: all, video: search the frame for new people this often
+        "reid_seconds": 2.0,           # person: all: a lost person keeps its identity this long (appearance)
+        "smooth_cutoff": 0.0,          # person: all: One-Euro filter on each track, min cutoff in Hz (0 = off)
+        "smooth_beta": 0.0,            # ... and its speed coefficient, per box height per second
         "min_detection_confidence": 0.3,
         "min_tracking_confidence": 0.3,
     }
@@ -123,6 +161,10 @@ class MediaPipePose(Detector2D):
         c = self.cfg
         if c["mode"] not in MODES:
             raise InputError(f"detector2d mediapipe.mode: expected one of {', '.join(MODES)}, got {c['mode']!r}")
+        if c["person"] not in PERSON:
+            raise InputError(f"detector2d mediapipe.person: expected one of {', '.join(PERSON)}, got {c['person']!r}")
+        if int(c["max_people"]) < 1 or float(c["smooth_cutoff"]) < 0 or float(c["smooth_beta"]) < 0:
+            raise InputError("detector2d mediapipe: max_people must be >= 1, smooth_cutoff and smooth_beta >= 0")
         if int(c["crop_size"]) < 64 or int(c["refine"]) < 1:
             raise InputError("detector2d mediapipe: crop_size must be >= 64 and refine >= 1")
         if not c["paddings"] or min(float(p) for p in c["paddings"]) < 1.0:
@@ -206,12 +248,7 @@ class MediaPipePose(Detector2D):
         across its longer side, with the box of its seen landmarks; duplicates (IoU > 0.3) merged, the more
         visible kept."""
         H, W = frame.shape[:2]
-        views = [C.whole_frame_box((W, H))]
-        if self.cfg["search_windows"] and max(W, H) > 1.2 * min(W, H):
-            side, n = min(W, H), int(np.ceil(max(W, H) / min(W, H))) + 1
-            for pos in np.linspace(side / 2, max(W, H) - side / 2, n):
-                c = (pos - 0.5, (H - 1) / 2) if W >= H else ((W - 1) / 2, pos - 0.5)
-                views.append((np.array(c), np.array([side, side], float)))
+        views = [C.whole_frame_box((W, H))] + (windows((W, H)) if self.cfg["search_windows"] else [])
         found: List[Tuple[np.ndarray, np.ndarray]] = []
         for center, scale in views:
             lm = self._on_crop(self._static, frame, center, scale)
@@ -283,6 +320,113 @@ class MediaPipePose(Detector2D):
                 g.close()
         return out, tracker.info()
 
+    # ------------------------------------------------------------------ no boxes: every person
+    def find_people(self, frame: np.ndarray, landmarker, levels: int = 2) -> List[np.ndarray]:
+        """Every person in one image: MediaPipe's multi-person landmarker on the whole image and, with
+        ``search_windows``, on the overlapping windows of ``levels`` sizes (:func:`windows`), each window a
+        crop of ``crop_size``; people seen twice merged (:func:`stage1_2d.tracks.merge_duplicates`). A person
+        found in a window counts only when its seen landmarks lie inside that window: one cut by the window's
+        edge is found whole in a neighbouring window or the whole image, and the bodies the model imagines
+        around a close-up (a face filling the frame) reach out of their window."""
+        H, W = frame.shape[:2]
+        found = list(landmarker(frame))
+        for center, scale in windows((W, H), levels) if self.cfg["search_windows"] else []:
+            half = scale / 2 * 1.02
+            for lm in self._in_view(landmarker, frame, center, scale):
+                seen = lm[lm[:, 2] >= SEEN_VISIBILITY, :2]
+                if len(seen) >= MIN_SEEN and np.all(np.abs(seen - center) <= half):
+                    found.append(lm)
+        return [np.concatenate([k, s[:, None]], 1)
+                for k, s in merge_duplicates([(f[:, :2], f[:, 2]) for f in found], (W, H))]
+
+    def _in_view(self, landmarker, frame, center, scale, dt_ms: int = 40) -> List[np.ndarray]:
+        """``landmarker`` on the crop (``center``, ``scale``) of ``frame``: each person in frame pixels."""
+        M = C.crop_matrix(center, scale, self.size)
+        back = C.invert_affine(M)
+        out = landmarker(C.warp(frame, M, self.size), dt_ms)
+        for lm in out:
+            lm[:, :2] = C.apply_affine(lm[:, :2], back)
+        return out
+
+    def _all(self, frames: np.ndarray, fps: float) -> Tuple[np.ndarray, np.ndarray, dict]:
+        """Every person of a sequence, tracked (``person: all``): (P, T, 33, 2) key-points, (P, T, 33) scores
+        and what the tracker did; P >= 1 (one person of zero scores when nobody was found).
+
+        ``mode: video``: each tracked person is followed in its own view (:meth:`_view`) by its own MediaPipe
+        tracking graph, as ``largest_central`` follows one; the frame is searched for people
+        (:meth:`find_people`, whole frame and one level of windows) on the first frame, every
+        ``search_seconds``, and whenever a followed person is lost; people found there who are not followed
+        yet get a view. ``mode: image``: every frame is searched (two levels of windows)."""
+        T, H, W = frames.shape[:3]
+        c = self.cfg
+        video = c["mode"] == "video"
+        torso = [MEDIAPIPE33.index[j] for j in ("l_shoulder", "r_shoulder", "l_hip", "r_hip")]
+        tracker = MultiTracker((W, H), fps, torso, reid_seconds=float(c["reid_seconds"]))
+        still = PoseLandmarker(int(c["max_people"]), "image", float(c["min_detection_confidence"]))
+        every = max(1, int(round(float(c["search_seconds"]) * fps)))
+        views: dict = {}  # track id -> [graph, (center, scale), the person's last seen box]
+        per_frame = []
+        for t in tqdm(range(T), desc="stage1_2d: people", unit="frame", leave=False, dynamic_ncols=True,
+                      disable=T < 50):
+            found, owners, lost = [], [], False
+            for tid, (graph, view, box) in list(views.items()):
+                lm = self._on_crop(graph, frames[t], *view, context_box=grown(box, CONTEXT))
+                if lm is None or seen_box(lm, (W, H)) is None:
+                    graph.close()
+                    del views[tid]
+                    lost = True
+                    continue
+                found.append(lm)
+                owners.append(tid)
+            followed = merge_duplicates([(f[:, :2], f[:, 2]) for f in found], (W, H))
+            if not video or not views or lost or len(followed) < len(found) or t % every == 0:
+                found += self.find_people(frames[t], still, levels=1 if video else 2)
+                owners += [None] * (len(found) - len(owners))
+            people = [(f[:, :2], f[:, 2]) for f in found]
+            kept = merge_duplicates(people, (W, H), [o is not None for o in owners])
+            keep = [i for i, p in enumerate(people) if any(p is k for k in kept)]
+            people, owners = [people[i] for i in keep], [owners[i] for i in keep]
+            ids = tracker.update(t, people, frames[t], owners)
+            if video:
+                views = self._move_views(views, people, owners, ids, (W, H))
+            per_frame.append(people)
+        for graph, *_ in views.values():
+            graph.close()
+        still.close()
+        tracks = tracker.final()
+        if not tracks:
+            return np.zeros((1, T, 33, 2)), np.zeros((1, T, 33)), tracker.info(tracks)
+        kps, scores = track_arrays(tracks, per_frame, T, 33)
+        if float(c["smooth_cutoff"]) > 0:
+            for p in range(len(tracks)):
+                valid = scores[p] > 0
+                height = np.array([np.ptp(kps[p, t, valid[t], 1]) if valid[t].sum() > 1 else 1.0 for t in range(T)])
+                kps[p] = one_euro(kps[p], fps, float(c["smooth_cutoff"]), float(c["smooth_beta"]), valid=valid,
+                                  scale=np.maximum(height, 1.0))
+        return kps, scores, tracker.info(tracks)
+
+    def _move_views(self, views: dict, people, owners, ids, image_size) -> dict:
+        """The views after a frame: each identified person keeps (or, when it was found by the search, gets) a
+        view and a tracking graph, moved with :meth:`_view`; views of people no longer there are closed."""
+        out = {}
+        for (kps, sc), owner, tid in zip(people, owners, ids):
+            if tid < 0 or tid in out:
+                continue
+            box = seen_box(np.concatenate([kps, sc[:, None]], 1), image_size)
+            if box is None:
+                continue
+            if owner is not None and owner in views:
+                graph, view, _ = views.pop(owner)
+                moved = self._view(box, view)
+                if moved is not view:
+                    graph.reset()
+            else:
+                graph, moved = self._graph(static=False), self._view(box)
+            out[tid] = [graph, moved, box]
+        for graph, *_ in views.values():
+            graph.close()
+        return out
+
     # ------------------------------------------------------------------ the stage
     def predict(self, frames, fps: float = 25.0, sample=None) -> Pose2DSeq:
         frames = check_frames(frames)
@@ -297,9 +441,15 @@ class MediaPipePose(Detector2D):
                 r = self.on_box(frames[t], boxes[t])
                 lm[t] = r if r is not None else 0.0
             self.last_info = {"boxes": "given", "frames_without_person": int((lm[:, :, 2].max(1) == 0).sum())}
+            lm = lm[None]
+        elif self.cfg["person"] == "all":
+            kps, sc, person = self._all(frames, fps)
+            lm = np.concatenate([kps, sc[..., None]], -1)
+            self.last_info = {"boxes": self.cfg["mode"], "person": person}
         else:
             lm, person = self._follow(frames)
+            lm = lm[None]
             self.last_info = {"boxes": self.cfg["mode"], "person": person}
         kps, scores = to_h36m17(lm[..., :2], MEDIAPIPE33.name, lm[..., 2])
         kps = np.nan_to_num(kps.astype(np.float32))
-        return Pose2DSeq(kps[None], np.clip(scores, 0, 1).astype(np.float32)[None], (W, H), fps, H36M17.name)
+        return Pose2DSeq(kps, np.clip(scores, 0, 1).astype(np.float32), (W, H), fps, H36M17.name)

@@ -66,10 +66,55 @@ def test_mediapipe_pipeline_on_a_real_video(video_run):
     assert 0.1 < p2.scores.mean() <= 1.0  # MediaPipe's visibility, carried as scores
     rep = json.loads((out / "report.json").read_text())
     assert rep["fps"] > 0 and rep["frame_stride"] == 2 and rep["n_frames"] == 82
-    assert rep["stage1_2d"]["person"]["policy"] == "largest_central"
+    assert rep["stage1_2d"]["person"]["policy"] == "all"
     assert rep["stage1_2d"]["person"]["frames"] == 82
     action = json.loads((out / "action.json").read_text())
-    assert action["label"] in action["label_set"]
+    assert action["label"] in action["label_set"] + ["unknown"]
+    # one person: one track, the main person, over the whole clip, with the top-level answer
+    assert [(t["id"], t["frames"]) for t in action["tracks"]] == [(0, [0, 81])]
+    assert action["tracks"][0]["label"] == action["label"] and action["tracks"][0]["segments"]
+
+
+NTU = shared("ntu")
+
+
+@pytest.mark.skipif(not NTU.is_dir() or not VIDEO.is_file(), reason="../shared/data/ntu not present")
+def test_several_people_each_tracked_and_labelled(video_run, tmp_path):
+    """Three real people side by side (common.annotated.crowd_clip of the NTU clip): three tracks, each with
+    its own id, frames and action, person 0 the central one; the overlay draws each in its own colour."""
+    from common.annotated import crowd_clip, kinect_clips
+    from common.plots import TRACK_RGB
+
+    tmp, _ = video_run
+    frames, joints, _, _ = crowd_clip(kinect_clips(NTU)[0], 3, (480, 360))
+    frames = frames[:40]
+    video = tmp_path / "three.mp4"
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (480, 360))
+    for f in frames:
+        w.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    w.release()
+    run_pipeline(tmp, "pipelines/rgb_to_action_mediapipe.yaml", *TINY, "--input", str(video), work="three")
+    out = tmp / "three"
+    p2 = Pose2DSeq.load(out / "pose2d.npz")
+    assert p2.keypoints.shape[:2] == (3, 40)
+    # each track stays on one person: its hips' mean x lies in that person's column, the central one first
+    cols = [int(np.nanmean(p2.keypoints[k, :, [1, 4], 0]) // 160) for k in range(3)]
+    assert cols[0] == 1 and sorted(cols) == [0, 1, 2]
+    assert np.all(p2.scores.max(-1) > 0)  # everyone seen in every frame
+    action = json.loads((out / "action.json").read_text())
+    assert [(t["id"], t["frames"]) for t in action["tracks"]] == [(0, [0, 39]), (1, [0, 39]), (2, [0, 39])]
+    assert all(t["label"] in action["label_set"] + ["unknown"] and t["segments"] for t in action["tracks"])
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["stage1_2d"]["person"]["max_people"] == 3
+    # the overlay: each person's colour is drawn near its own column in the middle frame
+    cap = cv2.VideoCapture(str(out / "overlay.mp4"))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, 20)
+    ok, bgr = cap.read()
+    assert ok
+    img = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(int)
+    for k, c in enumerate(cols):
+        near = np.abs(img[:, c * 160:(c + 1) * 160] - TRACK_RGB[k]).sum(-1) < 60
+        assert near.sum() > 50, k
 
 
 @pytest.mark.skipif(not VIDEO.is_file(), reason="../shared/data/video not present")

@@ -8,6 +8,7 @@
     central one is followed (measured: its key-points stay 18-27 px inside its annotated box, its limbs within
     0.13 torso of the annotation; the followed pose drifts 22 px right over the 11 frame steps, as the pasted
     copy does).
+    With ``person: all`` both copies are tracked, one identity each, the big central one first.
 (c) a blank grey clip: nobody found, scores all 0.
 (d) option errors. (e) flip_test on and off on the same boxes.
 About 30 s in all, most of it the given-box ensembles (6 crops x 2 passes per frame, twice with flip_test).
@@ -84,7 +85,9 @@ def test_flip_test_on_the_same_boxes(h36m_frames, pck_no_flip):
     assert abs(pck_flip - pck_no_flip) <= 0.1  # mirroring the crops refines, it does not change the answer
 
 
-def test_video_follows_the_large_central_person(detector):
+def two_copies():
+    """One real COCO person pasted twice on a grey canvas (module docstring (b)): frames, the person's
+    annotation, the big and the small copy's boxes per frame, and the paste offsets."""
     coco = need("images", "coco", "test_coco.json")
     person = next(p for p in read_coco_keypoints(coco) if p["image"] == "000000000785.jpg")
     img = rgb(coco.parent / "000000000785.jpg")
@@ -104,7 +107,13 @@ def test_video_follows_the_large_central_person(detector):
         frames.append(c)
         big_boxes.append([px + bx, py + by, px + bx + bw, py + by + bh])
         small_boxes.append([sx + bx / 2, sy + by / 2, sx + (bx + bw) / 2, sy + (by + bh) / 2])
-    frames = np.stack(frames)
+    return np.stack(frames), person, big_boxes, small_boxes, (x0, y0)
+
+
+def test_video_follows_the_large_central_person():
+    detector = MediaPipePose({"person": "largest_central"})
+    frames, person, big_boxes, small_boxes, (x0, y0) = two_copies()
+    T, H, W = frames.shape[:3]
     p = detector.predict(frames, 12.0)
     assert p.layout == "h36m17" and p.keypoints.shape == (1, T, 17, 2) and p.image_size == (W, H)
     assert np.all((p.scores >= 0) & (p.scores <= 1)) and p.scores.min() > 0
@@ -129,7 +138,30 @@ def test_video_follows_the_large_central_person(detector):
         assert err < 0.2 * torso_size(ann[None], "coco17")[0], name
 
 
-def test_blank_clip_has_nobody(detector):
+def test_video_tracks_every_person():
+    """``person: all``: both copies are tracked for the whole clip with one identity each; the big central one
+    is person 0 (the main person), the small one person 1, each staying inside its own box."""
+    detector = MediaPipePose({"person": "all"})
+    frames, person, big_boxes, small_boxes, _ = two_copies()
+    T = len(frames)
+    p = detector.predict(frames, 12.0)
+    assert p.keypoints.shape == (2, T, 17, 2) and p.scores.min() > 0
+    info = detector.last_info["person"]
+    assert info["policy"] == "all" and info["max_people"] == 2 and info["tracks_found"] == 2
+    assert [(tr["id"], tr["first"], tr["last"], tr["frames_seen"]) for tr in info["tracks"]] == \
+        [(0, 0, T - 1, T), (1, 0, T - 1, T)]
+    for k, boxes in ((0, big_boxes), (1, small_boxes)):
+        for t in range(T):
+            x1, y1, x2, y2 = boxes[t]
+            pad = 0.15 * (y2 - y1)
+            inside = ((p.keypoints[k, t, :, 0] > x1 - pad) & (p.keypoints[k, t, :, 0] < x2 + pad) &
+                      (p.keypoints[k, t, :, 1] > y1 - pad) & (p.keypoints[k, t, :, 1] < y2 + pad))
+            assert inside.mean() > 0.9, (k, t)
+
+
+@pytest.mark.parametrize("person", ["largest_central", "all"])
+def test_blank_clip_has_nobody(person):
+    detector = MediaPipePose({"person": person})
     frames = np.full((6, 240, 480, 3), 128, np.uint8)
     p = detector.predict(frames, 25.0)
     assert p.keypoints.shape == (1, 6, 17, 2)
@@ -140,7 +172,8 @@ def test_blank_clip_has_nobody(detector):
 
 @pytest.mark.parametrize("cfg,match", [({"mode": "foo"}, "mode"), ({"paddings": []}, "paddings"),
                                        ({"paddings": [0.9, 1.5]}, "paddings"), ({"crop_size": 16}, "crop_size"),
-                                       ({"refine": 0}, "refine")])
+                                       ({"refine": 0}, "refine"), ({"person": "one"}, "person"),
+                                       ({"max_people": 0}, "max_people"), ({"smooth_cutoff": -1}, "smooth")])
 def test_option_errors(cfg, match):
     with pytest.raises(InputError, match=match):
         MediaPipePose(cfg)
