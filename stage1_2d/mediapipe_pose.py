@@ -361,8 +361,8 @@ class MediaPipePose(Detector2D):
         ``mode: video``: each tracked person is followed in its own view (:meth:`_view`) by its own MediaPipe
         tracking graph, as ``largest_central`` follows one; the frame is searched for people
         (:meth:`find_people`, whole frame and one level of windows) on the first frame, every
-        ``search_seconds``, and whenever a followed person is lost; people found there who are not followed
-        yet get a view. ``mode: image``: every frame is searched (two levels of windows)."""
+        ``search_seconds``, and when a followed person is lost (or nobody is followed), then at most five
+        times per ``search_seconds``; people found there who are not followed yet get a view. ``mode: image``: every frame is searched (two levels of windows)."""
         T, H, W = frames.shape[:3]
         c = self.cfg
         video = c["mode"] == "video"
@@ -370,6 +370,7 @@ class MediaPipePose(Detector2D):
         tracker = MultiTracker((W, H), fps, torso, reid_seconds=float(c["reid_seconds"]))
         still = PoseLandmarker(int(c["max_people"]), "image", float(c["min_detection_confidence"]))
         every = max(1, int(round(float(c["search_seconds"]) * fps)))
+        retry, searched = max(1, every // 5), -every  # after a loss, search again at most 5 times a period
         views: dict = {}  # track id -> [graph, (center, scale), the person's last seen box]
         per_frame = []
         for t in tqdm(range(T), desc="stage1_2d: people", unit="frame", leave=False, dynamic_ncols=True,
@@ -385,7 +386,9 @@ class MediaPipePose(Detector2D):
                 found.append(lm)
                 owners.append(tid)
             followed = merge_duplicates([(f[:, :2], f[:, 2]) for f in found], (W, H))
-            if not video or not views or lost or len(followed) < len(found) or t % every == 0:
+            missing = not views or lost or len(followed) < len(found)
+            if not video or t - searched >= every or (missing and t - searched >= retry):
+                searched = t
                 found += self.find_people(frames[t], still, levels=1 if video else 2)
                 owners += [None] * (len(found) - len(owners))
             people = [(f[:, :2], f[:, 2]) for f in found]
