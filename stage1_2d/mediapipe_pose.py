@@ -55,8 +55,8 @@ NOTICES = ("inference_feedback_manager", "Created TensorFlow Lite XNNPACK delega
 #: a landmark counts as seen at this visibility; a person needs MIN_SEEN of them, or it is lost (MediaPipe
 #: extrapolates landmarks outside the frame: a close-up still has legs, at low visibility)
 SEEN_VISIBILITY, MIN_SEEN = 0.5, 4
-#: person: all, video: a followed person's view shows the image only within this x its last seen box (grey
-#: outside), so the tracking does not jump to a neighbour in the same view
+#: person: all, video: when another followed person reaches into a person's view, the view shows the image only
+#: within this x the person's last seen box (grey outside), so the tracking does not jump to the neighbour
 CONTEXT = 1.6
 #: a person found in a search window counts when its seen landmarks lie within this x the window (about its
 #: centre): strict in video, where a person cut by the edge is found again by a later search and the bodies
@@ -105,6 +105,12 @@ def seen_box(lm: np.ndarray, image_size) -> Optional[np.ndarray]:
     b = keypoint_box(lm[seen, :2])
     W, H = image_size
     return np.clip(b, 0, [W - 1, H - 1, W - 1, H - 1])
+
+
+def view_box(view) -> np.ndarray:
+    """The ``x1, y1, x2, y2`` box of a view (center, scale)."""
+    center, scale = view
+    return np.concatenate([center - np.asarray(scale) / 2, center + np.asarray(scale) / 2])
 
 
 def grown(box, factor: float) -> np.ndarray:
@@ -377,7 +383,8 @@ class MediaPipePose(Detector2D):
                       disable=T < 50):
             found, owners, lost = [], [], False
             for tid, (graph, view, box) in list(views.items()):
-                lm = self._on_crop(graph, frames[t], *view, context_box=grown(box, CONTEXT))
+                crowded = any(box_iou(view_box(view), b) > 0 for k, (_, _, b) in views.items() if k != tid)
+                lm = self._on_crop(graph, frames[t], *view, context_box=grown(box, CONTEXT) if crowded else None)
                 if lm is None or seen_box(lm, (W, H)) is None:
                     graph.close()
                     del views[tid]
