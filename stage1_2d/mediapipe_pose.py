@@ -361,8 +361,8 @@ class MediaPipePose(Detector2D):
         return out
 
     def _all(self, frames: np.ndarray, fps: float) -> Tuple[np.ndarray, np.ndarray, dict]:
-        """Every person of a sequence, tracked (``person: all``): (P, T, 33, 2) key-points, (P, T, 33) scores
-        and what the tracker did; P >= 1 (one person of zero scores when nobody was found).
+        """Every person of a sequence, tracked (``person: all``): (P, T, 17, 2) ``h36m17`` key-points, (P, T, 17)
+        scores and what the tracker did; P >= 1 (one person of zero scores when nobody was found).
 
         ``mode: video``: each tracked person is followed in its own view (:meth:`_view`) by its own MediaPipe
         tracking graph, as ``largest_central`` follows one; the frame is searched for people
@@ -411,8 +411,8 @@ class MediaPipePose(Detector2D):
         still.close()
         tracks = tracker.final()
         if not tracks:
-            return np.zeros((1, T, 33, 2)), np.zeros((1, T, 33)), tracker.info(tracks)
-        kps, scores = track_arrays(tracks, per_frame, T, 33)
+            return np.zeros((1, T, H36M17.n_joints, 2)), np.zeros((1, T, H36M17.n_joints)), tracker.info(tracks)
+        kps, scores = track_arrays(tracks, per_frame, T, lambda k, s: to_h36m17(k, MEDIAPIPE33.name, s))
         if float(c["smooth_cutoff"]) > 0:
             for p in range(len(tracks)):
                 valid = scores[p] > 0
@@ -459,13 +459,13 @@ class MediaPipePose(Detector2D):
             self.last_info = {"boxes": "given", "frames_without_person": int((lm[:, :, 2].max(1) == 0).sum())}
             lm = lm[None]
         elif self.cfg["person"] == "all":
-            kps, sc, person = self._all(frames, fps)
-            lm = np.concatenate([kps, sc[..., None]], -1)
+            kps, scores, person = self._all(frames, fps)
             self.last_info = {"boxes": self.cfg["mode"], "person": person}
         else:
             lm, person = self._follow(frames)
             lm = lm[None]
             self.last_info = {"boxes": self.cfg["mode"], "person": person}
-        kps, scores = to_h36m17(lm[..., :2], MEDIAPIPE33.name, lm[..., 2])
+        if self.cfg["person"] != "all" or boxes is not None:
+            kps, scores = to_h36m17(lm[..., :2], MEDIAPIPE33.name, lm[..., 2])
         kps = np.nan_to_num(kps.astype(np.float32))
         return Pose2DSeq(kps, np.clip(scores, 0, 1).astype(np.float32), (W, H), fps, H36M17.name)

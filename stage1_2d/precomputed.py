@@ -24,6 +24,11 @@ without the person (absent from the file, no candidate, or past the file's end w
 the video) get key-points interpolated linearly in time between the nearest frames with the person (held
 before the first and after the last) and scores 0. The output is ``h36m17``, one person, the video's frame
 count and size.
+
+With ``person: all`` every person of the file is kept, each with its identity across frames
+(:class:`~stage1_2d.tracks.MultiTracker`: overlap, then re-identification by the video's colours), the main
+person first, gaps filled the same way; the default stays ``largest_central``, since result files often
+hold low-scoring bystanders and false detections.
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ from common.skeleton import get_layout, h36m17_layouts, to_h36m17
 from common.stage import Detector2D, check_frames
 
 from .person import PersonTracker, keypoint_box
+from .tracks import MultiTracker, track_arrays
 
 FORMATS = ("auto", "coco_results", "openpose", "npz")
 #: a frame's candidates: a list of people, each ``(kps (J, 2), scores (J,))`` in the file's layout
@@ -53,7 +59,7 @@ Frame = List[Tuple[np.ndarray, np.ndarray]]
 class Precomputed(Detector2D):
     """Key-points read from ``path`` (a COCO result ``.json``, an OpenPose folder or a Pose2DSeq ``.npz``)."""
 
-    defaults = {"path": None, "format": "auto", "first_image_id": None, "min_score": 0.2, "layout": "auto"}
+    defaults = {"path": None, "format": "auto", "first_image_id": None, "min_score": 0.2, "person": "largest_central", "layout": "auto"}
     trainable = False
 
     def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
@@ -71,6 +77,8 @@ class Precomputed(Detector2D):
         if not isinstance(lay, str) or (lay != "auto" and lay not in h36m17_layouts()):
             raise InputError(f"stages.stage1_2d.layout: unknown key-point layout {lay!r}; known: auto (coco17 for "
                              f"a result file, else the file's own), {', '.join(h36m17_layouts())}")
+        if c["person"] not in ("largest_central", "all"):
+            raise InputError(f"stages.stage1_2d.person: expected largest_central or all, got {c['person']!r}")
         ms = c["min_score"]
         if isinstance(ms, bool) or not isinstance(ms, (int, float)) or not 0.0 <= ms <= 1.0:
             raise InputError(f"stages.stage1_2d.min_score: expected a number in [0, 1], got {ms!r}")
@@ -157,6 +165,8 @@ class Precomputed(Detector2D):
             warnings.warn(f"{self.path}: {n_file} frames of key-points for a {T}-frame video; the last "
                           f"{T - n_file} count as frames without the person")
 
+        if self.cfg["person"] == "all":
+            return self._all(fmt, layout, cands, frames, T, size, fps)
         J = get_layout(layout).n_joints
         kps, scores = np.zeros((T, J, 2)), np.zeros((T, J))
         present = np.zeros(T, dtype=bool)
@@ -178,6 +188,30 @@ class Precomputed(Detector2D):
         self.last_info = {"source": str(self.path), "format": fmt, "person": tracker.info(),
                           "frames_missing": int(T - present.sum())}
         return Pose2DSeq(kps[None], scores[None], size, fps=fps, layout="h36m17")
+
+
+    def _all(self, fmt, layout, cands, frames, T, size, fps) -> Pose2DSeq:
+        """``person: all``: every person of the file, with identities across frames (:mod:`stage1_2d.tracks`;
+        appearance from the video's frames where there are frames), the main person first."""
+        L = get_layout(layout)
+        torso = [L[j] for j in ("l_shoulder", "r_shoulder", "l_hip", "r_hip") if j in L.index]
+        tracker = MultiTracker(size, fps, torso, min_score=float(self.cfg["min_score"]))
+        per_frame = []
+        for t in range(T):
+            people = [(np.asarray(k, np.float64), np.asarray(s, np.float64)) for k, s in
+                      (cands[t] if t < len(cands) else [])]
+            tracker.update(t, people, None if frames is None else frames[t])
+            per_frame.append(people)
+        tracks = tracker.final()
+        if not tracks:
+            raise InputError(f"{self.path}: no frame has a person with two or more joints scoring at least "
+                             f"min_score {self.cfg['min_score']}")
+        try:
+            kps, scores = track_arrays(tracks, per_frame, T, lambda k, s: to_h36m17(k, layout, s))
+        except InputError as e:
+            raise InputError(f"{self.path}: {e}") from None
+        self.last_info = {"source": str(self.path), "format": fmt, "person": tracker.info(tracks)}
+        return Pose2DSeq(kps, np.clip(scores, 0.0, 1.0), size, fps=fps, layout="h36m17")
 
 
 def _extent(cands: List[Frame]) -> Tuple[int, int]:

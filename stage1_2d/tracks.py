@@ -26,7 +26,7 @@ would have followed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -266,19 +266,22 @@ class MultiTracker:
 
 
 def track_arrays(tracks: List[Track], frames_people: List[List[Person]], n_frames: int,
-                 n_joints: int) -> Tuple[np.ndarray, np.ndarray]:
-    """(P, T, J, 2) key-points and (P, T, J) scores of ``tracks`` from each frame's people: frames where a track
-    was not seen get key-points interpolated linearly in time between its nearest seen frames (held before the
-    first and after the last) and scores 0."""
-    P = len(tracks)
-    kps = np.zeros((P, n_frames, n_joints, 2))
-    scores = np.zeros((P, n_frames, n_joints))
-    for p, tr in enumerate(tracks):
+                 convert: Optional[Callable] = None) -> Tuple[np.ndarray, np.ndarray]:
+    """(P, T, J, 2) key-points and (P, T, J) scores of ``tracks`` from each frame's people, each seen frame
+    first passed through ``convert`` (``(kps (N, J, 2), scores (N, J)) -> the same in another layout``, say
+    :func:`common.skeleton.to_h36m17`); frames where a track was not seen get key-points interpolated linearly
+    in time between its nearest seen frames (held before the first and after the last) and scores 0."""
+    out_k, out_s = [], []
+    for tr in tracks:
         ts = np.array(sorted(tr.seen))
-        pts = np.stack([frames_people[t][tr.seen[t]][0] for t in ts])
-        for j in range(n_joints):
-            for d in range(2):
-                kps[p, :, j, d] = np.interp(np.arange(n_frames), ts, pts[:, j, d])
-        for t in ts:
-            scores[p, t] = frames_people[t][tr.seen[t]][1]
-    return kps, scores
+        pts = np.stack([frames_people[t][tr.seen[t]][0] for t in ts]).astype(np.float64)
+        sc = np.stack([frames_people[t][tr.seen[t]][1] for t in ts]).astype(np.float64)
+        if convert is not None:
+            pts, sc = (np.asarray(a, np.float64) for a in convert(pts, sc))
+        flat = pts.reshape(len(ts), -1)
+        k = np.stack([np.interp(np.arange(n_frames), ts, flat[:, c]) for c in range(flat.shape[1])], 1)
+        scores = np.zeros((n_frames,) + sc.shape[1:])
+        scores[ts] = sc
+        out_k.append(k.reshape((n_frames,) + pts.shape[1:]))
+        out_s.append(scores)
+    return np.stack(out_k), np.stack(out_s)

@@ -59,6 +59,25 @@ def coco_file(tmp_path):
     return write(tmp_path / "results.json", res)
 
 
+def test_coco_results_every_person(coco_file):
+    """``person: all``: both people of the file, the big central one first (though the small one is listed
+    first in every frame), each with its own identity; image 12's gap filled on the linear path, score 0."""
+    det = detector(coco_file, person="all")
+    out = det.predict(video(5), fps=30.0)
+    assert out.keypoints.shape == (2, 5, 17, 2)
+    expect = np.stack([to_h36m17(big(t), "coco17")[0] for t in range(5)])
+    assert np.allclose(out.keypoints[0], expect, atol=1e-3)
+    small = to_h36m17(person(5, 5, 30, 60), "coco17")[0]
+    assert np.allclose(out.keypoints[1], np.broadcast_to(small, (5, 17, 2)), atol=1e-3)
+    assert np.all(out.scores[:, 2] == 0) and np.all(out.scores[:, [0, 1, 3, 4]] > 0.5)
+    info = det.last_info["person"]
+    assert info["policy"] == "all" and info["max_people"] == 2
+    assert [(tr["id"], tr["first"], tr["last"], tr["frames_seen"]) for tr in info["tracks"]] == \
+        [(0, 0, 4, 4), (1, 0, 4, 4)]
+    with pytest.raises(InputError, match="person"):
+        detector(coco_file, person="everyone")
+
+
 def test_registered():
     assert lookup("detector2d", "precomputed") is Precomputed
     assert Precomputed.trainable is False

@@ -102,10 +102,14 @@ def test_track_arrays_interpolate_gaps_with_zero_scores():
         tr.update(t, people)
         frames.append(people)
     tracks = tr.final()
-    kps, sc = track_arrays(tracks, frames, 6, 4)
+    kps, sc = track_arrays(tracks, frames, 6)
     assert kps.shape == (1, 6, 4, 2) and sc.shape == (1, 6, 4)
     assert np.all(sc[0, [2, 3]] == 0) and np.all(sc[0, [0, 1, 4, 5]] == 0.9)
     assert kps[0, 2, 0, 0] == pytest.approx(120.0) and kps[0, 3, 0, 0] == pytest.approx(130.0)
+    # a conversion is applied to the seen frames, before the gaps are filled
+    kps2, sc2 = track_arrays(tracks, frames, 6, lambda k, s: (k[:, :2] * 2, s[:, :2] / 3))
+    assert kps2.shape == (1, 6, 2, 2) and kps2[0, 2, 0, 0] == pytest.approx(240.0)
+    assert np.allclose(sc2[0, [0, 1, 4, 5]], 0.3) and np.all(sc2[0, [2, 3]] == 0)
 
 
 def test_duplicates_merged_and_oks():
