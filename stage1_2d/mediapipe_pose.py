@@ -333,7 +333,7 @@ class MediaPipePose(Detector2D):
         return out, tracker.info()
 
     # ------------------------------------------------------------------ no boxes: every person
-    def find_people(self, frame: np.ndarray, landmarker, levels: int = 2) -> List[np.ndarray]:
+    def find_people(self, frame: np.ndarray, landmarker, levels: int = 2, still: bool = True) -> List[np.ndarray]:
         """Every person in one image: MediaPipe's multi-person landmarker on the whole image and, with
         ``search_windows``, on the overlapping windows of ``levels`` sizes (:func:`windows`), each window a
         crop of ``crop_size``; people seen twice merged (:func:`stage1_2d.tracks.merge_duplicates`). A person
@@ -343,7 +343,7 @@ class MediaPipePose(Detector2D):
         H, W = frame.shape[:2]
         found = list(landmarker(frame))
         for center, scale in windows((W, H), levels) if self.cfg["search_windows"] else []:
-            half = scale / 2 * WINDOW_MARGIN[self.cfg["mode"]]
+            half = scale / 2 * WINDOW_MARGIN["image" if still else "video"]
             for lm in self._in_view(landmarker, frame, center, scale):
                 seen = lm[lm[:, 2] >= SEEN_VISIBILITY, :2]
                 if len(seen) >= MIN_SEEN and np.all(np.abs(seen - center) <= half):
@@ -371,7 +371,7 @@ class MediaPipePose(Detector2D):
         times per ``search_seconds``; people found there who are not followed yet get a view. ``mode: image``: every frame is searched (two levels of windows)."""
         T, H, W = frames.shape[:3]
         c = self.cfg
-        video = c["mode"] == "video"
+        video = c["mode"] == "video" and T > 1  # a single frame is searched as a still image
         torso = [MEDIAPIPE33.index[j] for j in ("l_shoulder", "r_shoulder", "l_hip", "r_hip")]
         tracker = MultiTracker((W, H), fps, torso, reid_seconds=float(c["reid_seconds"]))
         still = PoseLandmarker(int(c["max_people"]), "image", float(c["min_detection_confidence"]))
@@ -396,7 +396,7 @@ class MediaPipePose(Detector2D):
             missing = not views or lost or len(followed) < len(found)
             if not video or t - searched >= every or (missing and t - searched >= retry):
                 searched = t
-                found += self.find_people(frames[t], still, levels=1 if video else 2)
+                found += self.find_people(frames[t], still, 1 if video else 2, still=not video)
                 owners += [None] * (len(found) - len(owners))
             people = [(f[:, :2], f[:, 2]) for f in found]
             kept = merge_duplicates(people, (W, H), [o is not None for o in owners])
