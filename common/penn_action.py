@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-from tqdm import tqdm
+from .progress import progress_bar
 
 from .dataset import Sample
 from .errors import InputError
@@ -43,8 +43,8 @@ def penn_sample(path, visibility_scores: bool = True) -> Sample:
 
 def penn_samples(folder, progress: bool = True, visibility_scores: bool = True) -> List[Sample]:
     files = files_under(folder, ".mat", "Penn Action")
-    return [penn_sample(f, visibility_scores) for f in tqdm(files, desc=f"read {Path(folder).name}", unit="file", leave=False,
-                                         disable=not progress, dynamic_ncols=True)]
+    bar = progress_bar(files, desc=f"read {Path(folder).name}", unit="file", disable=not progress)
+    return [penn_sample(f, visibility_scores) for f in bar]
 
 
 def carve(samples: Sequence[Sample], fractions: Sequence[float], seed: int) -> Tuple[List[Sample], ...]:

@@ -10,7 +10,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from .progress import progress_bar
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -60,7 +60,7 @@ def train_epochs(step: Callable[[int], float], n_batches: int, epochs: int, desc
     hist: Dict[str, List[float]] = {"loss": [], "val": []}
     t0 = time.perf_counter()
     reporter = _EPOCH_REPORTER.get()
-    with tqdm(range(epochs), desc=desc, unit="epoch", leave=False, dynamic_ncols=True) as bar:
+    with progress_bar(range(epochs), desc=desc, unit="epoch") as bar:
         for ep in bar:
             losses = [step(b) for b in range(n_batches)]
             hist["loss"].append(float(np.mean(losses)))

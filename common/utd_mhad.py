@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import List
 
 import numpy as np
-from tqdm import tqdm
+from .progress import progress_bar
 
 from .camera import Camera
 from .dataset import Sample
@@ -73,7 +73,7 @@ def utd_samples(folder, progress: bool = True) -> List[Sample]:
     files = [f for f in files_under(folder, ".mat", "UTD-MHAD skeleton") if _NAME.search(f.name)]
     if not files:
         raise InputError(f"{folder}: no UTD-MHAD skeleton files (a<action>_s<subject>_t<trial>_skeleton.mat)")
-    with tqdm(files, desc=f"read {Path(folder).name}", unit="file", leave=False, disable=not progress,
+    with progress_bar(files, desc=f"read {Path(folder).name}", unit="file", leave=False, disable=not progress,
               dynamic_ncols=True) as bar:  # closed (and cleared) before an error is printed
         return [utd_sample(f) for f in bar]
 

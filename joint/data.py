@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from common.progress import progress_bar
 
 from common import crop as C
 from common.dataset import Sample
@@ -100,8 +100,8 @@ class TrainStore:
         self.has_z = np.ones(len(samples), bool)
         self.has_z[rng.permutation(len(samples))[:n2d]] = False
         self.crops, self.uv, self.z, self.actions = [], [], [], []
-        for s in tqdm(samples, desc="joint: cropping training clips", unit="clip", leave=False,
-                      disable=not progress, dynamic_ncols=True):
+        for s in progress_bar(samples, desc="joint: cropping training clips", unit="clip", leave=False,
+                      disable=not progress):
             centre, scale = sequence_box(s, box_padding)
             M = C.crop_matrix(centre, scale * STORE_MARGIN, (self.store, self.store))
             self.crops.append(np.stack([C.warp(f, M, (self.store, self.store)) for f in s.frames()]))

@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from common.progress import progress_bar
 
 from common import metrics
 from common.dataset import Sample
@@ -118,7 +118,7 @@ def evaluate(net: MultitaskNet, samples: Sequence[Sample], cfg: dict, device: st
     acc = {"uv": [[] for _ in range(nb)], "X": [[] for _ in range(nb)], "gt2": [], "vis": [], "gt3": [],
            "multi": [[] for _ in range(nb)], "single": [[] for _ in range(nb)], "labels": []}
     seconds, frames_total, examples = 0.0, 0, []
-    for i, s in enumerate(tqdm(samples, desc="joint: evaluate", unit="clip", leave=False, disable=not progress,
+    for i, s in enumerate(progress_bar(samples, desc="joint: evaluate", unit="clip", leave=False, disable=not progress,
                                dynamic_ncols=True)):
         t0 = time.perf_counter()
         crops, M = eval_crops(s, S, float(cfg["box_padding"]))

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from tqdm import tqdm
+from common.progress import progress_bar
 
 from .data import TrainStore
 from .losses import action_loss, pose_loss
@@ -150,7 +150,7 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
             g["lr"] = cfg["lr"]
         hist: Dict[str, List[float]] = {"pose": [], "action": []}
         t0 = time.perf_counter()
-        bar = tqdm(range(steps), desc=f"joint: {phase} phase", unit="step", leave=False, disable=rank != 0,
+        bar = progress_bar(range(steps), desc=f"joint: {phase} phase", unit="step", leave=False, disable=rank != 0,
                    dynamic_ncols=True)
         for i in bar:
             if i in drops:

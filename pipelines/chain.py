@@ -12,7 +12,7 @@ import zlib
 from typing import Dict, Optional
 
 import numpy as np
-from tqdm import tqdm
+from common.progress import progress_bar
 
 from common import cache
 from common.dataset import Dataset, Sample
@@ -83,7 +83,7 @@ class Chain:
 
         def convert(samples, split):
             out = []
-            for s in tqdm(samples, desc=f"{name}: chain on {split}", unit="clip", leave=False, dynamic_ncols=True):
+            for s in progress_bar(samples, desc=f"{name}: chain on {split}", unit="clip"):
                 n_views = int(scfg.get("chain_views", 0)) if split == "train" and s.joints3d is not None else 0
                 for v in virtual_views(s, n_views, rng) if n_views else [s]:
                     res = self.run(v.frames() if v.load_frames is not None and "stage1_2d" in self.parts else None,

@@ -10,7 +10,7 @@ from typing import Dict, List
 
 import cv2
 import numpy as np
-from tqdm import tqdm
+from common.progress import progress_bar
 
 from common import metrics
 from common.errors import InputError
@@ -122,7 +122,7 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
            "e2e_lift": [], "e2e_lift_gt": [], "l_source": [], "s3_input": "ground truth", "e2e_input": None,
            "e2e_clips": []}
     noise_rng = np.random.default_rng(NOISY_EVAL["seed"])
-    for i, s in enumerate(tqdm(samples, desc="evaluate", unit="clip", leave=False, dynamic_ncols=True)):
+    for i, s in enumerate(progress_bar(samples, desc="evaluate", unit="clip")):
         ex = {"sample": s}
         # ---- the chain, from the first stage's real input
         t0 = time.perf_counter()

@@ -32,7 +32,7 @@ import sys
 from typing import List, Optional, Tuple
 
 import numpy as np
-from tqdm import tqdm
+from common.progress import progress_bar
 
 from common.errors import InputError
 from common.handoff import Pose2DSeq
@@ -379,8 +379,7 @@ class MediaPipePose(Detector2D):
         retry, searched = max(1, every // 5), -every  # after a loss, search again at most 5 times a period
         views: dict = {}  # track id -> [graph, (center, scale), the person's last seen box]
         per_frame = []
-        for t in tqdm(range(T), desc="stage1_2d: people", unit="frame", leave=False, dynamic_ncols=True,
-                      disable=T < 50):
+        for t in progress_bar(range(T), desc="stage1_2d: people", unit="frame"):
             found, owners, lost = [], [], False
             for tid, (graph, view, box) in list(views.items()):
                 crowded = any(box_iou(view_box(view), b) > 0 for k, (_, _, b) in views.items() if k != tid)

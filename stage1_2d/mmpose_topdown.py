@@ -52,7 +52,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from tqdm import tqdm
+from common.progress import progress_bar, write as progress_write
 
 from common.dataset import Dataset, Sample
 from common.errors import InputError
@@ -375,7 +375,7 @@ class MMPoseTopdown(Detector2D):
     def _frame_pool(self, samples: List[Sample]) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(frames, joints2d, visible) of every ``frame_stride``-th frame of each sequence, loaded once."""
         stride, pool = int(self.cfg["frame_stride"]), []
-        for s in tqdm(samples, desc="mmpose_topdown: loading frames", leave=False):
+        for s in progress_bar(samples, desc="mmpose_topdown: loading frames", leave=False):
             if s.layout != H36M17.name:
                 raise InputError(f"sample {s.name}: layout {s.layout}, mmpose_topdown trains on {H36M17.name}")
             frames = check_frames(s.frames(), f"sample {s.name} frames")
@@ -473,7 +473,7 @@ class MMPoseTopdown(Detector2D):
             te = time.perf_counter()
             self.model.train()
             losses = []
-            bar = tqdm(range(steps), desc=f"mmpose_topdown epoch {epoch + 1}/{epochs}", leave=False)
+            bar = progress_bar(range(steps), desc=f"mmpose_topdown epoch {epoch + 1}/{epochs}", leave=False)
             for _ in bar:
                 crops, targets = self._batch(rng, pool, index[rng.choice(len(index), bs, replace=len(index) < bs)])
                 out = self.model.loss(self.colour_jitter(self.normalise(crops)), targets)
@@ -488,8 +488,8 @@ class MMPoseTopdown(Detector2D):
             history["loss"].append(float(np.mean(losses)))
             history["val_pck"].append(self.evaluate(val, val_frames, "whole_frame"))
             history["epoch_time_s"].append(time.perf_counter() - te)
-            tqdm.write(f"mmpose_topdown epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4g}, "
-                       f"val PCK@0.2 (whole frame) {history['val_pck'][-1]:.3f}")
+            progress_write(f"mmpose_topdown epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4g}, "
+                           f"val PCK@0.2 (whole frame) {history['val_pck'][-1]:.3f}")
         train_s = time.perf_counter() - t0
         return {"trained": True, "epochs": epochs, "steps": total, "n_train_frames": int(len(index)),
                 "n_val_frames": int(sum(s.n_frames for s in val)), **history,

@@ -32,7 +32,7 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
-from tqdm import tqdm
+from common.progress import progress_bar
 
 from common.errors import InputError
 from common.plots import _save
@@ -154,7 +154,7 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
         lr = cosine_lr(ep, epochs, c["lr"], c["lr_min"], c["lr_T0"], c["lr_Tmul"])
         for g in opt.param_groups:
             g["lr"] = lr
-        bar = tqdm(desc=f"enas {ep + 1}/{epochs}", unit="step", leave=False, dynamic_ncols=True)
+        bar = progress_bar(desc=f"enas {ep + 1}/{epochs}", unit="step")
         net.train()
         loss_sum, n_batches = torch.zeros((), device=device), 0
         for x, y in train_batches():                              # (a) shared weights, one fresh arc per batch

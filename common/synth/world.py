@@ -23,7 +23,7 @@ from typing import Dict, List, Optional
 
 import cv2
 import numpy as np
-from tqdm import tqdm
+from ..progress import progress_bar
 
 from ..camera import Camera, load_h36m_cameras
 from ..dataset import Dataset, Sample
@@ -363,7 +363,7 @@ def _generate(cfg: dict, specs: List[dict], cache_dir: Path, progress: bool) -> 
     _write_atomic(cfg_file, lambda f: f.write(json.dumps(stored, indent=1, sort_keys=True).encode()))
     jobs = [(cfg, spec, str(cache_dir / spec["split"] / f"{spec['name']}.npz")) for spec in specs]
     todo = [j for j in jobs if not Path(j[2]).is_file()]
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"synthetic world -> {cache_dir}",
+    bar = progress_bar(total=len(jobs), initial=len(jobs) - len(todo), desc=f"synthetic world -> {cache_dir}",
                unit="seq", disable=not progress)
     workers = max(1, min(int(cfg["workers"] or 1), os.cpu_count() or 1, len(todo)))
     if workers > 1 and len(todo) >= 8:
