@@ -1,10 +1,11 @@
 """Progress of long work, for people: a one-line ``tqdm`` bar in a terminal, a few summary lines in a log.
 
 A bar redrawn with carriage returns turns a log file or a CI log into hundreds of kilobytes of half-lines.
-:func:`progress` therefore gives ``tqdm`` only when standard error is a terminal; otherwise a
-:class:`LogProgress` that writes one line when a quarter, a half and three quarters of the known total are
-done and one summary line at the end (count, seconds, rate and the last ``set_postfix`` values), and nothing
-at all for work shorter than :data:`QUIET_SECONDS`. Both take the same calls: iteration, ``with``,
+:func:`progress_bar` therefore gives ``tqdm`` (on standard error) only when standard error is a terminal;
+otherwise a :class:`LogProgress` that writes to standard output, beside the run's other log lines, one line
+when a quarter, a half and three quarters of the known total are done and one summary line at the end
+(count, seconds, rate and the last ``set_postfix`` values), and nothing at all for work shorter than
+:data:`QUIET_SECONDS`; standard error keeps only warnings and errors. Both take the same calls: iteration, ``with``,
 ``update``, ``set_postfix``, ``set_description``, ``close``.
 """
 from __future__ import annotations
@@ -44,7 +45,7 @@ def write(text: str, stream=None) -> None:
     if is_terminal(stream):
         tqdm.write(text, file=stream)
     else:
-        stream = sys.stderr if stream is None else stream
+        stream = sys.stdout if stream is None else stream
         stream.write(text + "\n")
         stream.flush()
 
@@ -117,7 +118,7 @@ class LogProgress:
 
     # ------------------------------------------------------------------ output
     def _write(self, text: str) -> None:
-        stream = sys.stderr if self.stream is None else self.stream
+        stream = sys.stdout if self.stream is None else self.stream
         tail = f"; {self.postfix}" if self.postfix else ""
         stream.write(f"{self.desc}: {text}{tail}\n" if self.desc else f"{text}{tail}\n")
         stream.flush()

@@ -48,7 +48,7 @@ def test_utd_mhad_on_a_test_folder(folders):
     assert [c["true"] for c in e2e["per_clip"]] == list(range(9))
     assert all(0 < c["probability"] <= 1 for c in e2e["per_clip"])
     assert rep["stage2_lift"]["mpjpe_mm"] > 0  # the lifter measured against the Kinect skeletons
-    assert "stage3_action: no checkpoint" in r.stdout and "chain on train" in r.stderr
+    assert "stage3_action: no checkpoint" in r.stdout
     # trained through the chain: the lifter's output for one virtual view of each of 2 subjects x 3 trials, plus
     # the clean 3D
     assert rep["train"]["stage3_action"]["n_train_sequences"] == 2 * (27 * 2 * 3)
