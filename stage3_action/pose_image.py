@@ -10,25 +10,50 @@ per frame for 3D (the lifters' output is root-relative) and on the clip's mean p
 within the clip, e.g. a jump, stays visible) - and divided by the clip's mean pelvis-to-joint distance, which
 makes the image invariant to the subject's size and distance; values are then roughly in [-1, 1] and a
 zero-confidence joint reads 0 (the centre).
+
+``streams`` stacks further views of the same sequence as more channels (the joint / bone / motion streams of
+skeleton action recognition, e.g. Shi et al., "Two-Stream Adaptive Graph Convolutional Networks for
+Skeleton-Based Action Recognition", CVPR 2019, and the multi-stream inputs of pyskl): ``joints`` (the image
+above), ``bones`` (each joint minus its parent in the ``layout``, the root 0, weighted by the lower of the two
+scores) and ``motion`` (each joint's displacement to the next frame, 0 at the last frame, weighted by the lower
+of the two frames' scores). All use the joints' normalisation, and motion is multiplied by
+:data:`MOTION_GAIN` so that a typical movement between frames reads about as large as a pose does.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from common.errors import InputError
 from common.registry import register
+from common.skeleton import get_layout
+
+STREAMS = ("joints", "bones", "motion")
+#: motion is scaled by this (frame-to-frame displacements are small against a pose's extent)
+MOTION_GAIN = 8.0
 
 
 @register("encoder", "pose_image")
 class PoseImage:
-    defaults = {"confidence_weight": True}
+    defaults = {"confidence_weight": True, "streams": ["joints"], "layout": "h36m17"}
 
     def __init__(self, cfg=None):
-        cfg = {**self.defaults, **(cfg or {})}
+        cfg = dict(cfg or {})
+        unknown = sorted(set(cfg) - set(self.defaults))
+        if unknown:
+            raise InputError(f"pose_image encoder: unknown option(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(self.defaults)}")
+        cfg = {**self.defaults, **cfg}
         self.confidence_weight = bool(cfg["confidence_weight"])
+        streams = [cfg["streams"]] if isinstance(cfg["streams"], str) else list(cfg["streams"] or [])
+        bad = [x for x in streams if x not in STREAMS]
+        if not streams or bad or len(set(streams)) != len(streams):
+            raise InputError(f"pose_image encoder: streams must be a non-empty list of distinct {', '.join(STREAMS)}; "
+                             f"got {cfg['streams']!r}")
+        self.streams = streams
+        self.layout = get_layout(cfg["layout"])
 
-    @staticmethod
-    def channels(coord_dim: int) -> int:
-        return coord_dim
+    def channels(self, coord_dim: int) -> int:
+        return coord_dim * len(self.streams)
 
     def encode(self, coords: np.ndarray, scores: np.ndarray) -> np.ndarray:
         """(T, J, D) coordinates and (T, J) scores -> (D, T, J) float32 image."""
@@ -38,8 +63,23 @@ class PoseImage:
             centred = coords - coords[:, :1]
         else:
             centred = coords - coords[:, 0].mean(0)
-        w = scores[..., None] if self.confidence_weight else np.ones_like(scores)[..., None]
+        sc = scores if self.confidence_weight else np.ones_like(scores)
         dist = np.linalg.norm(centred, axis=-1)
-        scale = float((dist * w[..., 0]).sum() / max(float(w.sum()), 1e-6))
-        img = centred / max(scale, 1e-6) * w
+        scale = float((dist * sc).sum() / max(float(sc.sum()), 1e-6))
+        x = centred / max(scale, 1e-6)
+        parts = []
+        for stream in self.streams:
+            if stream == "joints":
+                parts.append(x * sc[..., None])
+            elif stream == "bones":
+                if x.shape[1] != self.layout.n_joints:
+                    raise InputError(f"pose_image bones: {x.shape[1]} joints, layout {self.layout.name} has "
+                                     f"{self.layout.n_joints}")
+                par = np.array([p if p >= 0 else j for j, p in enumerate(self.layout.parents)])
+                parts.append((x - x[:, par]) * np.minimum(sc, sc[:, par])[..., None])
+            else:
+                nxt = np.concatenate([x[1:], x[-1:]]) if len(x) > 1 else x
+                snxt = np.concatenate([sc[1:], sc[-1:]]) if len(x) > 1 else sc
+                parts.append((nxt - x) * MOTION_GAIN * np.minimum(sc, snxt)[..., None])
+        img = np.concatenate(parts, axis=-1)
         return np.ascontiguousarray(img.transpose(2, 0, 1), dtype=np.float32)

@@ -23,6 +23,46 @@ def test_pose_image_encoding():
     assert np.allclose(enc.encode(x, sc)[:, :, 5], 0)  # confidence-weighted
 
 
+def test_pose_image_streams():
+    """Bones and motion as more channels, against values built by hand: a 2-frame 3D sequence whose pelvis
+    stays at the origin, scale 1 (the mean pelvis-to-joint distance), joint 1 (r_hip, parent the pelvis)
+    moving 0.1 along x."""
+    from common.skeleton import H36M17
+
+    x = np.zeros((2, 17, 3), np.float32)
+    x[:, 1:, 1] = 1.0                      # every joint 1 above the pelvis: mean distance 16/17
+    x[1, 1, 0] = 0.1
+    sc = np.ones((2, 17), np.float32)
+    sc[1, 2] = 0.5
+    enc = build("encoder", {"type": "pose_image", "streams": ["joints", "bones", "motion"]})
+    img = enc.encode(x, sc)
+    assert img.shape == (9, 2, 17) and enc.channels(3) == 9
+    scale = float((np.linalg.norm(x, axis=-1) * sc).sum() / sc.sum())
+    j = x / scale * sc[..., None]
+    assert np.allclose(img[:3], j.transpose(2, 0, 1), atol=1e-6)
+    # bones: r_knee (2) minus r_hip (1); r_hip minus the pelvis; the pelvis 0
+    p = H36M17.parents
+    assert p[2] == 1 and p[1] == 0
+    bones = img[3:6].transpose(1, 2, 0)
+    assert np.allclose(bones[:, 0], 0)
+    assert np.allclose(bones[1, 2], (x[1, 2] - x[1, 1]) / scale * 0.5, atol=1e-6)   # min of the two scores
+    assert np.allclose(bones[0, 1], x[0, 1] / scale, atol=1e-6)
+    # motion: frame 0 -> 1 for r_hip is +0.1 x, times the gain; the last frame 0
+    from stage3_action.pose_image import MOTION_GAIN
+    motion = img[6:9].transpose(1, 2, 0)
+    assert np.allclose(motion[0, 1], [0.1 / scale * MOTION_GAIN, 0, 0], atol=1e-6)
+    assert np.allclose(motion[0, 2], 0) and np.allclose(motion[1], 0)
+    # the default is the paper's image alone
+    assert np.allclose(build("encoder", {"type": "pose_image"}).encode(x, sc), img[:3])
+
+
+@pytest.mark.parametrize("opts,match", [({"streams": ["joints", "angles"]}, "streams"), ({"streams": []}, "streams"),
+                                        ({"streams": ["bones", "bones"]}, "streams"), ({"stream": "bones"}, "unknown")])
+def test_pose_image_option_errors(opts, match):
+    with pytest.raises(InputError, match=match):
+        build("encoder", {"type": "pose_image", **opts})
+
+
 def test_clip_windows():
     assert list(window_indices(8, 4, 0, 8)) == [1, 3, 5, 7]
     assert len(eval_windows(100, 32, multi=True)) == 6
