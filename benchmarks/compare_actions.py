@@ -42,9 +42,13 @@ ARMS = {
                "searched_cnn, a random macro architecture per seed, pose_image, 2D"),
     "spmf_2d": ("pipelines/penn_action.yaml", ["stages.stage3_action.encoder=enhanced_spmf"],
                 "pose_cnn, enhanced_spmf, 2D annotations"),
+    "streams_2d": ("pipelines/penn_action.yaml",
+                   ["stages.stage3_action.encoder_options={streams: [joints, bones, motion]}"],
+                   "pose_cnn, pose_image with joint, bone and motion streams, 2D annotations"),
 }
 CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searched", "random"),
-          ("pose_image beats enhanced_spmf", "2d", "spmf_2d")]
+          ("pose_image beats enhanced_spmf", "2d", "spmf_2d"),
+          ("joint + bone + motion streams beat joints", "streams_2d", "2d")]
 
 
 def random_arch_file(seed: int) -> Path:
