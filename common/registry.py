@@ -5,7 +5,7 @@ Each package fills its registries by explicit imports in its ``__init__.py``; ``
 """
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 from .errors import InputError
 
@@ -47,3 +47,13 @@ def build(kind: str, cfg: dict, **kwargs):
     if name is None:
         raise InputError(f"{kind} config has no 'type'; known: {', '.join(known(kind))}")
     return lookup(kind, name)(cfg, **kwargs)
+
+
+def with_defaults(what: str, cfg: Optional[dict], defaults: dict) -> dict:
+    """``cfg`` over ``defaults``; an option ``defaults`` does not name is an error naming ``what`` (a part, say
+    ``"pose_image encoder"``) and the known options."""
+    cfg = dict(cfg or {})
+    unknown = sorted(set(cfg) - set(defaults))
+    if unknown:
+        raise InputError(f"{what}: unknown option(s) {', '.join(unknown)}; known: {', '.join(defaults)}")
+    return {**defaults, **cfg}

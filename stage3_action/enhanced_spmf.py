@@ -63,7 +63,7 @@ import cv2
 import numpy as np
 
 from common.errors import InputError
-from common.registry import register
+from common.registry import register, with_defaults
 
 
 @lru_cache(maxsize=None)
@@ -92,12 +92,7 @@ class EnhancedSPMF:
     }
 
     def __init__(self, cfg=None):
-        cfg = dict(cfg or {})
-        unknown = sorted(set(cfg) - set(self.defaults))
-        if unknown:
-            raise InputError(f"enhanced_spmf encoder: unknown option(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(self.defaults)}")
-        cfg = {**self.defaults, **cfg}
+        cfg = with_defaults("enhanced_spmf encoder", cfg, self.defaults)
         try:
             self.size = int(cfg["size"])
             self.clahe = bool(cfg["clahe"])

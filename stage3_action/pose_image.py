@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from common.errors import InputError
-from common.registry import register
+from common.registry import register, with_defaults
 from common.skeleton import get_layout
 
 STREAMS = ("joints", "bones", "motion")
@@ -37,12 +37,7 @@ class PoseImage:
     defaults = {"confidence_weight": True, "streams": ["joints"], "layout": "h36m17"}
 
     def __init__(self, cfg=None):
-        cfg = dict(cfg or {})
-        unknown = sorted(set(cfg) - set(self.defaults))
-        if unknown:
-            raise InputError(f"pose_image encoder: unknown option(s) {', '.join(unknown)}; "
-                             f"known: {', '.join(self.defaults)}")
-        cfg = {**self.defaults, **cfg}
+        cfg = with_defaults("pose_image encoder", cfg, self.defaults)
         self.confidence_weight = bool(cfg["confidence_weight"])
         streams = [cfg["streams"]] if isinstance(cfg["streams"], str) else list(cfg["streams"] or [])
         bad = [x for x in streams if x not in STREAMS]

@@ -28,3 +28,12 @@ def test_build_rejects_unknown_options_and_double_registration():
     assert part.cfg["width"] == 64 and part.cfg["blocks"] == 2
     with pytest.raises(KeyError):
         register("lifter", "martinez_mlp")(type("Other", (), {}))
+
+
+def test_with_defaults_rejects_unknown_options():
+    from common.registry import with_defaults
+
+    assert with_defaults("x encoder", {"a": 2}, {"a": 1, "b": 3}) == {"a": 2, "b": 3}
+    assert with_defaults("x encoder", None, {"a": 1}) == {"a": 1}
+    with pytest.raises(InputError, match=r"x encoder: unknown option\(s\) c, d; known: a, b"):
+        with_defaults("x encoder", {"d": 0, "c": 1}, {"a": 1, "b": 3})
