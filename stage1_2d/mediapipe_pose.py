@@ -368,7 +368,8 @@ class MediaPipePose(Detector2D):
         tracking graph, as ``largest_central`` follows one; the frame is searched for people
         (:meth:`find_people`, whole frame and one level of windows) on the first frame, every
         ``search_seconds``, and when a followed person is lost (or nobody is followed), then at most five
-        times per ``search_seconds``; people found there who are not followed yet get a view. ``mode: image``: every frame is searched (two levels of windows)."""
+        times per ``search_seconds``; people found there who are not followed yet get a view. ``mode: image``
+        (and a single frame): every frame is searched as a still (two levels of windows)."""
         T, H, W = frames.shape[:3]
         c = self.cfg
         video = c["mode"] == "video" and T > 1  # a single frame is searched as a still image

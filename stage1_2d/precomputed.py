@@ -59,7 +59,8 @@ Frame = List[Tuple[np.ndarray, np.ndarray]]
 class Precomputed(Detector2D):
     """Key-points read from ``path`` (a COCO result ``.json``, an OpenPose folder or a Pose2DSeq ``.npz``)."""
 
-    defaults = {"path": None, "format": "auto", "first_image_id": None, "min_score": 0.2, "person": "largest_central", "layout": "auto"}
+    defaults = {"path": None, "format": "auto", "first_image_id": None, "min_score": 0.2, "layout": "auto",
+                "person": "largest_central"}
     trainable = False
 
     def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
