@@ -392,14 +392,15 @@ class MediaPipePose(Detector2D):
                     continue
                 found.append(lm)
                 owners.append(tid)
-            followed = merge_duplicates([(f[:, :2], f[:, 2]) for f in found], (W, H))
-            missing = not views or lost or len(followed) < len(found)
+            people = [(f[:, :2], f[:, 2]) for f in found]
+            kept = merge_duplicates(people, (W, H))
+            missing = not views or lost or len(kept) < len(people)
             if not video or t - searched >= every or (missing and t - searched >= retry):
                 searched = t
                 found += self.find_people(frames[t], still, 1 if video else 2, still=not video)
                 owners += [None] * (len(found) - len(owners))
-            people = [(f[:, :2], f[:, 2]) for f in found]
-            kept = merge_duplicates(people, (W, H), [o is not None for o in owners])
+                people = [(f[:, :2], f[:, 2]) for f in found]
+                kept = merge_duplicates(people, (W, H), [o is not None for o in owners])
             keep = [i for i, p in enumerate(people) if any(p is k for k in kept)]
             people, owners = [people[i] for i in keep], [owners[i] for i in keep]
             ids = tracker.update(t, people, frames[t], owners)
