@@ -32,23 +32,41 @@ from stage3_action.nas_space import load_arch, random_arc, save_arch  # noqa: E4
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "compare_actions"
 ARCH = "configs/arch/penn_action_macro.json"
-SEARCHED = ["stages.stage3_action.type=searched_cnn", f"stages.stage3_action.arch={ARCH}"]
+STREAMS = "stages.stage3_action.encoder_options={streams: [joints, bones, motion]}"
+JOINTS = "stages.stage3_action.encoder_options={streams: [joints]}"
+SEARCHED = ["stages.stage3_action.type=searched_cnn", f"stages.stage3_action.arch={ARCH}", STREAMS]
 #: arm -> (pipeline, --set options, description); ``{random_arch}`` is filled per seed
 ARMS = {
-    "2d": ("pipelines/penn_action.yaml", [], "pose_cnn, pose_image, 2D annotations"),
-    "3d": ("pipelines/penn_action_3d.yaml", [], "pose_cnn, pose_image, lifted to 3D by martinez_mlp (mocap)"),
-    "searched": ("pipelines/penn_action.yaml", SEARCHED, f"searched_cnn {Path(ARCH).name}, pose_image, 2D"),
-    "random": ("pipelines/penn_action.yaml", [SEARCHED[0], "stages.stage3_action.arch={random_arch}"],
-               "searched_cnn, a random macro architecture per seed, pose_image, 2D"),
+    "2d": ("pipelines/penn_action.yaml", [JOINTS], "pose_cnn, pose_image (joints), 2D annotations"),
+    "3d": ("pipelines/penn_action_3d.yaml", [], "pose_cnn, pose_image (joints), lifted to 3D by martinez_mlp (mocap)"),
+    "searched": ("pipelines/penn_action.yaml", SEARCHED,
+                 f"searched_cnn {Path(ARCH).name}, pose_image (joint, bone, motion streams), 2D"),
+    "random": ("pipelines/penn_action.yaml", [SEARCHED[0], "stages.stage3_action.arch={random_arch}", STREAMS],
+               "searched_cnn, a random macro architecture per seed, pose_image (joint, bone, motion streams), 2D"),
     "spmf_2d": ("pipelines/penn_action.yaml", ["stages.stage3_action.encoder=enhanced_spmf"],
                 "pose_cnn, enhanced_spmf, 2D annotations"),
-    "streams_2d": ("pipelines/penn_action.yaml",
-                   ["stages.stage3_action.encoder_options={streams: [joints, bones, motion]}"],
-                   "pose_cnn, pose_image with joint, bone and motion streams, 2D annotations"),
+    "streams_2d": ("pipelines/penn_action.yaml", [STREAMS],
+                   "pose_cnn, pose_image with joint, bone and motion streams as channels, 2D annotations"),
+    "roll_stretch_2d": ("pipelines/penn_action.yaml", [STREAMS, "stages.stage3_action.aug_roll_deg=10",
+                                                       "stages.stage3_action.aug_stretch=0.1"],
+                        "streams_2d + in-plane rotation (10 deg) and stretch (10 %) augmentation"),
+    "mixup_2d": ("pipelines/penn_action.yaml", [STREAMS, "stages.stage3_action.mixup=0.2",
+                                                "stages.stage3_action.label_smoothing=0.1"],
+                 "streams_2d + mixup (alpha 0.2) and label smoothing 0.1"),
+    "ensemble_2d": ("pipelines/penn_action_ensemble.yaml", [],
+                    "ensemble: one pose_cnn per stream (joints, bones, motion), weights chosen on val, 2D"),
+    "ensemble_2d3d": ("pipelines/penn_action_2d3d.yaml", [],
+                      "ensemble: pose_cnn (streams) on the 2D + pose_cnn (streams) on the lifted 3D, weights on val"),
 }
+#: the --set key of the training epochs where it is not stages.stage3_action.epochs
+EPOCHS_KEY = {"ensemble_2d": "stages.stage3_action.shared.epochs", "ensemble_2d3d": "stages.stage3_action.shared.epochs"}
 CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searched", "random"),
           ("pose_image beats enhanced_spmf", "2d", "spmf_2d"),
-          ("joint + bone + motion streams beat joints", "streams_2d", "2d")]
+          ("joint + bone + motion streams beat joints", "streams_2d", "2d"),
+          ("rotation + stretch augmentation helps the streams", "roll_stretch_2d", "streams_2d"),
+          ("mixup + label smoothing help the streams", "mixup_2d", "streams_2d"),
+          ("a per-stream ensemble beats streams as channels", "ensemble_2d", "streams_2d"),
+          ("the 2D + lifted 3D ensemble beats 2D alone", "ensemble_2d3d", "streams_2d")]
 
 
 def random_arch_file(seed: int) -> Path:
@@ -63,7 +81,7 @@ def run_one(arm: str, seed: int, epochs: int) -> dict:
     sets = [s.format(random_arch=random_arch_file(seed)) if "{random_arch}" in s else s for s in sets]
     work = REPO / "work_dirs" / "compare_actions" / f"{arm}_seed{seed}"
     cmd = [sys.executable, "pipelines/run.py", pipeline, "--work-dir", str(work), "--set", f"seed={seed}",
-           f"stages.stage3_action.epochs={epochs}", *sets]
+           f"{EPOCHS_KEY.get(arm, 'stages.stage3_action.epochs')}={epochs}", *sets]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
     if r.returncode != 0:

@@ -80,6 +80,8 @@ class Lifter(Stage):
 
 class ActionClassifier(Stage):
     kind = "action"
+    #: True for a classifier of 3D poses that also reads the 2D they were lifted from (``predict(..., pose2d=)``)
+    needs_pose2d: ClassVar[bool] = False
 
     def predict(self, seq: Union[Pose2DSeq, Pose3DSeq], sample: Optional[Sample] = None) -> ActionResult:
         raise NotImplementedError  # abstract

@@ -52,7 +52,13 @@ def caption_at(segs: Sequence[dict], t: float) -> str:
     return ""
 
 
-def classify_timeline(seq, classify: Callable[[object], ActionResult], window_s: float,
-                      hop_s: float) -> List[Tuple[int, int, ActionResult]]:
-    """``classify`` on each window of a pose hand-off: ``[(start, stop, result)]``."""
-    return [(a, b, classify(slice_frames(seq, a, b))) for a, b in windows(seq.n_frames, seq.fps, window_s, hop_s)]
+def classify_timeline(seq, classify: Callable[..., ActionResult], window_s: float, hop_s: float,
+                      pose2d=None) -> List[Tuple[int, int, ActionResult]]:
+    """``classify`` on each window of a pose hand-off: ``[(start, stop, result)]``; given ``pose2d`` (the 2D a
+    3D hand-off was lifted from), the same window of it is passed as ``classify(..., pose2d=)``."""
+    def one(a, b):
+        if pose2d is None:
+            return classify(slice_frames(seq, a, b))
+        return classify(slice_frames(seq, a, b), pose2d=slice_frames(pose2d, a, b))
+
+    return [(a, b, one(a, b)) for a, b in windows(seq.n_frames, seq.fps, window_s, hop_s)]

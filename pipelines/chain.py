@@ -153,7 +153,7 @@ class Chain:
         per-stage seconds."""
         out: Dict[str, object] = {}
         seconds: Dict[str, float] = {}
-        x = pose2d
+        x = x2 = pose2d
         for name, part in self.parts.items():
             if name == until:
                 break
@@ -161,7 +161,11 @@ class Chain:
             if name == "stage1_2d":
                 x = pose2d if pose2d is not None else part.predict(frames, fps, sample)
             elif name == "stage2_lift":
-                x = part.predict(x if x is not None else gt_pose2d(sample), sample)
+                x2 = x if x is not None else gt_pose2d(sample)
+                x = part.predict(x2, sample)
+            elif part.needs_pose2d:  # a 3D classifier that also reads the 2D
+                x = part.predict(x if x is not None else gt_input_for(part, sample), sample,
+                                 pose2d=x2 if x2 is not None else gt_pose2d(sample))
             else:
                 x = part.predict(x if x is not None else gt_input_for(part, sample), sample)
             seconds[name] = time.perf_counter() - t0

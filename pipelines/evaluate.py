@@ -170,12 +170,15 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
                                      "lift its 2D; add a lifter or set stages.stage3_action.input=2d")
                 inp = out["stage2_lift"]
                 acc["s3_input"] = "predicted by the upstream stages"
+            kw = {}
+            if cls.needs_pose2d:  # the 2D the lifter was given
+                kw["pose2d"] = out["stage1_2d"] if "stage1_2d" in out else gt_pose2d(s)
             t0 = time.perf_counter()
-            r = cls.predict(inp, s)
+            r = cls.predict(inp, s, **kw)
             acc["s3"] += time.perf_counter() - t0
             acc["a_true"].append(s.action)
             acc["a_multi"].append(r.index)
-            acc["a_single"].append(cls.predict(inp, s, multi_clip=False).index)
+            acc["a_single"].append(cls.predict(inp, s, multi_clip=False, **kw).index)
             acc["e2e_pred"].append(out["stage3_action"].index)
             r_e2e = out["stage3_action"]
             acc["e2e_clips"].append({"name": s.name, "true": int(s.action), "pred": r_e2e.index,

@@ -100,9 +100,10 @@ def action_json(chain: Chain, out: dict) -> dict:
     cls = chain.parts["stage3_action"]
     names = list(chain.parts)
     seq = out[names[names.index("stage3_action") - 1]]
+    p2 = out.get("stage1_2d") if cls.needs_pose2d else None  # the 2D a 3D + 2D ensemble also reads
     win = cls.window_seconds()
     action = out["stage3_action"].to_json()
-    action["segments"] = timeline.segments(timeline.classify_timeline(seq, cls.predict, win, win / 2), seq.fps)
+    action["segments"] = timeline.segments(timeline.classify_timeline(seq, cls.predict, win, win / 2, p2), seq.fps)
     action["window_s"] = win
     action["tracks"] = []
     for p in range(seq.n_persons):
@@ -111,11 +112,13 @@ def action_json(chain: Chain, out: dict) -> dict:
             continue
         a, b = int(seen[0]), int(seen[-1]) + 1
         own = slice_frames(select_person(seq, p), a, b)
-        segs = timeline.segments(timeline.classify_timeline(own, cls.predict, win, win / 2), seq.fps)
+        own2 = None if p2 is None else slice_frames(select_person(p2, p), a, b)
+        segs = timeline.segments(timeline.classify_timeline(own, cls.predict, win, win / 2, own2), seq.fps)
         for sg in segs:
             sg["start_s"], sg["end_s"] = sg["start_s"] + a / seq.fps, sg["end_s"] + a / seq.fps
         action["tracks"].append({"id": p, "frames": [a, b - 1], "start_s": a / seq.fps, "end_s": b / seq.fps,
-                                 **cls.predict(own).to_json(), "segments": segs})
+                                 **cls.predict(own, **({} if own2 is None else {"pose2d": own2})).to_json(),
+                                 "segments": segs})
     return action
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -105,7 +106,8 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
     if space == "micro":
         doc["n_cells"] = d["retrain_cells"]
     doc["meta"] = {"pipeline_data": {k: v for k, v in cfg["data"].items() if v is not None},
-                   "encoder": scfg["encoder"], "input": clf.cfg["input"], "clip_len": scfg["clip_len"],
+                   "encoder": scfg["encoder"], "encoder_options": scfg.get("encoder_options") or {},
+                   "input": clf.cfg["input"], "clip_len": scfg["clip_len"],
                    "search_epochs": epochs, "search_filters": filters, "seed": seed, "enas": enas_cfg,
                    "search_seconds": round(seconds, 1), "val_acc_shared": res["val_acc_shared"],
                    "device": device, "history": res["history"]}
@@ -142,7 +144,7 @@ def main(argv=None) -> int:
         out = Path(args.out)
         doc = search(cfg, args.space, args.epochs, filters, n, args.seed, work,
                      {"ctrl_steps": args.ctrl_steps, "ctrl_samples": args.ctrl_samples})
-        doc["meta"]["command"] = "python pipelines/search_arch.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        doc["meta"]["command"] = "python pipelines/search_arch.py " + shlex.join(argv if argv is not None else sys.argv[1:])
         save_arch(out, doc)
         print(f"[search] architecture -> {out} ({doc['meta']['search_seconds']:.0f} s, "
               f"shared-weight val top-1 {doc['meta']['val_acc_shared']:.3f})")

@@ -7,11 +7,14 @@ Data: a sequence of any length becomes fixed-length clips (``clips.py``): traini
 half a window apart whose class probabilities are averaged (multi-clip), as in seed 001, section 4.4. A window
 spans ``window_frames`` frames of the sequence (0: ``clip_len``), subsampled to ``clip_len``.
 Augmentation on the fly: bone lengths (3D, ``aug_bone_scale``: one log-normal factor per bone and sequence,
-``common.augment.scale_bones``), rotation about the vertical axis (3D), left/right mirroring, dropped joints,
-and image-level scale and noise. Training: AdamW with a one-cycle schedule, cross-entropy, the best validation
-epoch kept (validation = single-clip top-1 on the dataset's ``val`` split). ``flip_test`` (default on) also
-averages the probabilities of the mirrored sequence at test time (+0.8 and +1.6 points of Penn Action holdout
-top-1 on two seeds of the 2D ``pose_cnn``); it changes only inference, so switching it reuses a checkpoint.
+``common.augment.scale_bones``), rotation about the vertical axis (3D), in-plane rotation about the camera axis
+and a stretch of each axis (2D and 3D, ``aug_roll_deg``, ``aug_stretch``: another camera's roll and aspect),
+left/right mirroring, dropped joints (``aug_drop_rate``), random crops in time and speed (``aug_speed``), and
+image-level scale and noise; ``mixup`` (Beta alpha) blends pairs of encoded clips and their labels.
+Training: AdamW with a one-cycle schedule, cross-entropy (``label_smoothing``), the best validation epoch kept
+(validation = single-clip top-1 on the dataset's ``val`` split). ``flip_test`` (default on) also averages the
+probabilities of the mirrored sequence at test time (+0.8 and +1.6 points of Penn Action holdout top-1 on two
+seeds of the 2D ``pose_cnn``); it changes only inference, so switching it reuses a checkpoint.
 
 ``train_on`` chooses the training poses: ``ground_truth``; ``chain`` - what the upstream stages of the pipeline
 predict for the training clips (the pipeline runs them; Luvizon et al. likewise train the action part on
@@ -50,6 +53,8 @@ CLASSIFIER_DEFAULTS = {
     "dropout": 0.3, "epochs": 60, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4,
     "aug_rotate_deg": 45.0, "aug_scale": 0.1, "aug_noise": 0.2, "aug_drop_rate": 0.05, "aug_flip": True,
     "aug_speed": 0.2, "aug_bone_scale": 0.0, "train_on": "both", "label_smoothing": 0.0,
+    # in-plane rotation (degrees, about the camera axis), per-axis stretch (fraction) and mixup (Beta alpha; 0 off)
+    "aug_roll_deg": 0.0, "aug_stretch": 0.0, "mixup": 0.0,
     # training through the chain (pipelines/chain.py): random virtual cameras per 3D training sequence, and the
     # detector-like noise that stands for a frame-based detector on data without frames
     "chain_views": 0, "chain_noise_px": 5.0, "chain_drop_rate": 0.05,
@@ -57,6 +62,11 @@ CLASSIFIER_DEFAULTS = {
     # unknown_distance from every training clip's, is reported as "unknown" (0: never)
     "unknown_threshold": 0.0, "unknown_distance": 0.0,
 }
+
+
+def rotation_z(deg: float) -> np.ndarray:
+    a = math.radians(deg)
+    return np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]], np.float32)
 
 
 def rotation_y(deg: float) -> np.ndarray:
@@ -136,6 +146,11 @@ class EncodedClassifier(ActionClassifier):
             x = scale_bones(x, self.layout, np.repeat(f, len(x), axis=0))
         if self.dim == 3 and c["aug_rotate_deg"] > 0:
             x = x @ rotation_y(rng.uniform(-1, 1) * c["aug_rotate_deg"]).T
+        if c["aug_roll_deg"] > 0 or c["aug_stretch"] > 0:  # another camera roll and aspect, about the mean root
+            m = rotation_z(rng.uniform(-1, 1) * c["aug_roll_deg"])[:self.dim, :self.dim]
+            m = m * rng.uniform(1 - c["aug_stretch"], 1 + c["aug_stretch"], self.dim).astype(np.float32)
+            o = x[:, :1].mean(0, keepdims=True)
+            x = (x - o) @ m.T + o
         if c["aug_flip"] and rng.random() < 0.5:
             x, sc = self.mirror(x, sc)
         if c["aug_drop_rate"] > 0:
@@ -202,7 +217,14 @@ class EncodedClassifier(ActionClassifier):
                 order["perm"] = rng.permutation(len(train))
             x, y = self.train_batch([train[i] for i in order["perm"][b * c["batch_size"]:(b + 1) * c["batch_size"]]], rng)
             self.model.train()
-            loss = nn.functional.cross_entropy(self.model(x), y, label_smoothing=c["label_smoothing"])
+            if c["mixup"] > 0:  # Zhang et al., "mixup: Beyond Empirical Risk Minimization", ICLR 2018
+                lam = float(rng.beta(c["mixup"], c["mixup"]))
+                mix = torch.as_tensor(rng.permutation(len(y))).to(y.device)
+                out = self.model(lam * x + (1 - lam) * x[mix])
+                loss = lam * nn.functional.cross_entropy(out, y, label_smoothing=c["label_smoothing"]) + \
+                    (1 - lam) * nn.functional.cross_entropy(out, y[mix], label_smoothing=c["label_smoothing"])
+            else:
+                loss = nn.functional.cross_entropy(self.model(x), y, label_smoothing=c["label_smoothing"])
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -112,3 +112,30 @@ def test_inference_options_do_not_change_the_checkpoint_key():
     assert Chain(cfg, "cpu").checkpoint_key("stage3_action") == a
     cfg["stages"]["stage3_action"]["lr"] = 1e-4
     assert Chain(cfg, "cpu").checkpoint_key("stage3_action") != a
+
+
+@pytest.mark.parametrize("dim", ["2d", "3d"])
+def test_roll_and_stretch_augmentation(tiny_poses, dim):
+    """aug_roll_deg turns the pose about the camera axis through the mean root (distances kept, the root's mean
+    kept); aug_stretch changes the proportions."""
+    off = {"aug_flip": False, "aug_drop_rate": 0.0, "aug_rotate_deg": 0.0, "input": dim}
+    roll = build("action", {"type": "pose_cnn", **off, "aug_roll_deg": 30.0})
+    roll.cfg["input"] = dim
+    x, sc = roll.sequence(tiny_poses.train[0])
+    xr, _ = roll.augment(x, sc, np.random.default_rng(1))
+    d = np.linalg.norm(x[:, :, None] - x[:, None], axis=-1)
+    assert np.allclose(np.linalg.norm(xr[:, :, None] - xr[:, None], axis=-1), d, atol=1e-3 * d.max())
+    assert np.allclose(xr[:, 0].mean(0), x[:, 0].mean(0), atol=1e-3 * d.max()) and not np.allclose(xr, x)
+    if dim == "3d":
+        assert np.allclose(xr[..., 2], x[..., 2])  # about the camera axis
+    stretch = build("action", {"type": "pose_cnn", **off, "aug_stretch": 0.3})
+    xs, _ = stretch.augment(x, sc, np.random.default_rng(1))
+    assert not np.allclose(np.linalg.norm(xs[:, :, None] - xs[:, None], axis=-1), d, atol=1e-2 * d.max())
+
+
+def test_mixup_training_beats_chance(tiny_poses):
+    cls = build("action", {"type": "pose_cnn", "input": "2d", "epochs": 25, "width": 16, "mixup": 0.4}, seed=0)
+    summary = cls.fit(tiny_poses)
+    assert summary["loss"][-1] < 0.8 * summary["loss"][0]
+    preds = [cls.predict(gt_pose2d(s)).index for s in tiny_poses.test]
+    assert metrics.top1(preds, [s.action for s in tiny_poses.test]) > 3.0 / len(tiny_poses.action_names)
