@@ -59,7 +59,14 @@ from benchmarks.lifter_speed import cpu_name, log, time_per_call  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = "benchmarks/results/action_speed.md"
 ARCH_GLOB = "configs/arch/*.json"
-ENCODERS = ("pose_image", "enhanced_spmf")
+STREAMS3 = ["joints", "bones", "motion"]
+#: encoder label -> (registered encoder, its options)
+ENCODERS = {"pose_image": ("pose_image", {}), "pose_image streams": ("pose_image", {"streams": STREAMS3}),
+            "enhanced_spmf": ("enhanced_spmf", {})}
+#: score-level ensembles measured whole (stage3_action/ensemble.py): label -> members' (encoder, options); every
+#: member is a pose_cnn, and the ensemble's cost is every member's encoding and network on the batch
+ENSEMBLES = {"ensemble: one pose_cnn per stream (joints, bones, motion)":
+             [("pose_image", {"streams": [s]}) for s in STREAMS3]}
 DIMS = ("2d", "3d")
 CLIP_LEN = 32
 N_CLASSES = 15
@@ -137,11 +144,13 @@ def make_clips(n: int, seed: int = 0, clip_len: int = CLIP_LEN) -> Dict[str, Lis
     return clips
 
 
-def build_untrained(row: dict, encoder: str, dim: str, seed: int = 0):
-    """The classifier of ``row`` with ``encoder`` on ``dim`` input and a fresh (random) network of
-    :data:`N_CLASSES` outputs in eval mode."""
-    clf = build("action", {"type": row["name"], **row["options"], "encoder": encoder, "input": dim,
-                           "clip_len": CLIP_LEN}, seed=seed)
+def build_untrained(row: dict, encoder: str, dim: str, seed: int = 0, encoder_options: Optional[dict] = None):
+    """The classifier of ``row`` with ``encoder`` (a label of :data:`ENCODERS`, or a registered encoder with
+    ``encoder_options``) on ``dim`` input and a fresh (random) network of :data:`N_CLASSES` outputs in eval mode."""
+    if encoder_options is None:
+        encoder, encoder_options = ENCODERS[encoder]
+    clf = build("action", {"type": row["name"], **row["options"], "encoder": encoder,
+                           "encoder_options": encoder_options, "input": dim, "clip_len": CLIP_LEN}, seed=seed)
     torch.manual_seed(seed)
     clf.labels = [f"class_{i}" for i in range(N_CLASSES)]
     shape = clf.image_shape()
@@ -225,7 +234,40 @@ def run_all(rows: Sequence[dict], dims: Sequence[str], batches: Sequence[int], r
                     res["error"] = f"{type(e).__name__}: {e}"
                     log(f"[{i}/{n_rows}] {dim} {enc} {row['label']}: FAILED: {res['error']}")
                 results.append(res)
+        for label, members in ENSEMBLES.items():
+            results.append(measure_ensemble(label, members, dim, clips[dim], batches, repeats, min_time, seed))
     return results
+
+
+def measure_ensemble(label: str, members, dim: str, clips, batches, repeats: int, min_time: float,
+                     seed: int = 0) -> dict:
+    """One row for an ensemble of pose_cnn members: encode = every member's encoder, model = every member's
+    network, both on the same B clips."""
+    res = {"dim": dim, "encoder": "+".join("/".join(o.get("streams", [e])) for e, o in members),
+           "classifier": "ensemble", "label": label, "options": {}, "arch": None}
+    try:
+        clfs = [build_untrained({"name": "pose_cnn", "options": {}}, e, dim, seed, o) for e, o in members]
+        res["params"] = int(sum(p.numel() for c in clfs for p in c.model.parameters()))
+        images = {b: [encode_batch(c, clips[:b]) for c in clfs] for b in batches}
+        res["image_shape"] = [len(clfs), *images[batches[0]][0].shape[1:]]
+        res["encode"] = {str(b): _rate(time_per_call(lambda b=b: [encode_batch(c, clips[:b]) for c in clfs],
+                                                     repeats, min_time), b) for b in batches}
+
+        def forward(b):
+            with torch.no_grad():
+                for c, x in zip(clfs, images[b]):
+                    c.model(x)
+        res["model"] = {str(b): _rate(time_per_call(lambda b=b: forward(b), repeats, min_time), b) for b in batches}
+        res["total"] = {}
+        for b in batches:
+            sec = res["encode"][str(b)]["median_s"] + res["model"][str(b)]["median_s"]
+            res["total"][str(b)] = {"s_per_batch": sec, "clips_per_s": b / sec}
+        log(f"{dim} {label}: " + ", ".join(f"B={b} total {res['total'][str(b)]['clips_per_s']:,.0f} clips/s"
+                                           for b in batches))
+    except Exception as e:  # noqa: BLE001  (one broken row must not stop the others)
+        res["error"] = f"{type(e).__name__}: {e}"
+        log(f"{dim} {label}: FAILED: {res['error']}")
+    return res
 
 
 # ---------------------------------------------------------------------------------------------- report
@@ -256,7 +298,9 @@ def markdown(results: List[dict], searches: List[dict], header: dict) -> str:
         if "error" in r:
             lines.append("| " + " | ".join(head) + f" | failed: {r['error']} |" + " |" * (len(cols) - 4))
             continue
-        cells = head + [f"{r['params'] / 1e6:.3f}", "x".join(map(str, r["image_shape"]))]
+        shape = r["image_shape"]
+        image = "x".join(map(str, shape)) if len(shape) == 3 else f"{shape[0]} x " + "x".join(map(str, shape[1:]))
+        cells = head + [f"{r['params'] / 1e6:.3f}", image]
         for x in b:
             cells += [_fmt(r[k][str(x)]["clips_per_s"]) for k in ("encode", "model", "total")]
         lines.append("| " + " | ".join(cells) + " |")

@@ -1,12 +1,14 @@
-"""Stage 3 on Penn Action: 2D against lifted 3D, and the searched architecture against random ones of the same
-space, each arm from several seeds with the same classifier budget; one command:
+"""Stage 3 on Penn Action and UTD-MHAD: encoders and streams, training choices, score-level ensembles, 2D against
+lifted 3D, and the searched architecture against random ones of the same space, each arm from several seeds with
+the same classifier budget; one command:
 
     python benchmarks/compare_actions.py [--seeds 0 1 2] [--epochs 40] [--jobs 2] [--only searched random]
 
-Every run is ``pipelines/run.py`` on a pipeline file with ``--set seed=S stages.stage3_action.epochs=E`` (plus
-the arm's options), in its own process (``OMP_NUM_THREADS=1`` each, ``--jobs`` at once), so checkpoints are
-cached and a rerun only trains what is missing. Numbers are top-1 on the holdout part carved from the shared
-official train split (the reported "validation top-1"; model selection uses the separate ``val`` part).
+Every run is ``pipelines/run.py`` on a pipeline file with ``--set seed=S stages.stage3_action.epochs=E`` (an
+ensemble's ``shared.epochs``; plus the arm's options), in its own process (``OMP_NUM_THREADS=1`` each, ``--jobs``
+at once). Penn Action numbers are top-1 on the holdout part carved from the shared official train split (model
+selection and ensemble weights use the separate ``val`` part); UTD-MHAD numbers are top-1 on subject 7, never
+trained on (the test subjects 2, 4, 6, 8 are not in the shared data), from the 3D skeletons and end to end.
 The random arm draws one architecture per seed (uniform over the space, ``nas_space.random_arc``, seed 1000+S)
 and trains it with the same budget. Claims follow ``docs/interfaces.md``: a gap counts when it exceeds 2 std
 (sample std over seeds, the larger of the two arms); otherwise "not resolved". ``--only`` re-runs some arms and
@@ -57,6 +59,12 @@ ARMS = {
                     "ensemble: one pose_cnn per stream (joints, bones, motion), weights chosen on val, 2D"),
     "ensemble_2d3d": ("pipelines/penn_action_2d3d.yaml", [],
                       "ensemble: pose_cnn (streams) on the 2D + pose_cnn (streams) on the lifted 3D, weights on val"),
+    # UTD-MHAD cross-subject, subject 7 of the shared training subjects held out (3D skeletons; end to end: the
+    # skeletons projected to 2D, noised, lifted and classified), as in benchmarks/compare_real_actions.py
+    "utd_3d": ("pipelines/utd_mhad.yaml", [JOINTS, "data.holdout_subjects=[7]"],
+               "UTD-MHAD: pose_cnn, pose_image (joints), 3D skeletons, trained through the chain"),
+    "utd_streams_3d": ("pipelines/utd_mhad.yaml", [STREAMS, "data.holdout_subjects=[7]"],
+                       "UTD-MHAD: pose_cnn, pose_image (joint, bone, motion streams), 3D skeletons"),
 }
 #: the --set key of the training epochs where it is not stages.stage3_action.epochs
 EPOCHS_KEY = {"ensemble_2d": "stages.stage3_action.shared.epochs", "ensemble_2d3d": "stages.stage3_action.shared.epochs"}
@@ -66,7 +74,8 @@ CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searche
           ("rotation + stretch augmentation helps the streams", "roll_stretch_2d", "streams_2d"),
           ("mixup + label smoothing help the streams", "mixup_2d", "streams_2d"),
           ("a per-stream ensemble beats streams as channels", "ensemble_2d", "streams_2d"),
-          ("the 2D + lifted 3D ensemble beats 2D alone", "ensemble_2d3d", "streams_2d")]
+          ("the 2D + lifted 3D ensemble beats 2D alone", "ensemble_2d3d", "streams_2d"),
+          ("UTD-MHAD: streams beat joints (3D skeletons)", "utd_streams_3d", "utd_3d")]
 
 
 def random_arch_file(seed: int) -> Path:
@@ -92,7 +101,8 @@ def run_one(arm: str, seed: int, epochs: int) -> dict:
     return {"arm": arm, "seed": seed, "epochs": epochs, "top1": rep["stage3_action"]["top1"],
             "top1_single_clip": rep["stage3_action"]["top1_single_clip"], "best_val_top1": tr.get("best_val_top1"),
             "train_seconds": tr.get("train_seconds"), "n_parameters": tr.get("n_parameters"),
-            "n_clips": rep["stage3_action"]["n_clips"]}
+            "n_clips": rep["stage3_action"]["n_clips"],
+            "top1_end_to_end": (rep.get("end_to_end") or {}).get("top1") if arm.startswith("utd") else None}
 
 
 def claim(rows, what, a, b, key="top1") -> dict:
@@ -118,17 +128,21 @@ def main(argv=None) -> int:
     rows = [r for r in old if r["arm"] not in arms] + rows  # read now: another --only run may have written
     claims = [claim(rows, *c) for c in CLAIMS]
     write_json(OUT.with_suffix(".json"), {"rows": rows, "claims": claims})
-    lines = ["# Stage 3 on Penn Action: holdout top-1 carved from the official train split (mean ± std over seeds)",
-             "", "| arm | what | seeds | epochs | top-1 multi-clip | top-1 single clip | parameters | train s |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["# Stage 3 on Penn Action (holdout carved from the official train split) and UTD-MHAD (subject 7 held "
+             "out): top-1 mean ± std over seeds", "",
+             "| arm | what | seeds | epochs | top-1 multi-clip | top-1 single clip | top-1 end to end | parameters | "
+             "train s |", "|---|---|---|---|---|---|---|---|---|"]
     for arm in ARMS:
         rs = [r for r in rows if r["arm"] == arm]
         if not rs:
             continue
         m, s = _stats([r["top1"] for r in rs])
         ms, ss = _stats([r["top1_single_clip"] for r in rs])
+        e2e = [r["top1_end_to_end"] for r in rs if r.get("top1_end_to_end") is not None]
+        me, se = _stats(e2e) if e2e else (None, None)
         lines.append(f"| {arm} | {ARMS[arm][2]} | {len(rs)} | {rs[0]['epochs']} | {100 * m:.1f} ± {100 * s:.1f} | "
-                     f"{100 * ms:.1f} ± {100 * ss:.1f} | {rs[0]['n_parameters']} | "
+                     f"{100 * ms:.1f} ± {100 * ss:.1f} | {'-' if me is None else f'{100 * me:.1f} ± {100 * se:.1f}'} | "
+                     f"{rs[0]['n_parameters']} | "
                      f"{np.mean([r['train_seconds'] for r in rs]):.0f} |")
     lines += ["", *claims_markdown(claims)]
     write_text(OUT.with_suffix(".md"), "\n".join(lines) + "\n")

@@ -16,8 +16,9 @@ skeleton action recognition, e.g. Shi et al., "Two-Stream Adaptive Graph Convolu
 Skeleton-Based Action Recognition", CVPR 2019, and the multi-stream inputs of pyskl): ``joints`` (the image
 above), ``bones`` (each joint minus its parent in the ``layout``, the root 0, weighted by the lower of the two
 scores) and ``motion`` (each joint's displacement to the next frame, 0 at the last frame, weighted by the lower
-of the two frames' scores). All use the joints' normalisation, and motion is multiplied by
-:data:`MOTION_GAIN` so that a typical movement between frames reads about as large as a pose does.
+of the two frames' scores); ``streams`` is a list or one string joined by ``+`` (``joints+bones+motion``). All
+use the joints' normalisation, and motion is multiplied by :data:`MOTION_GAIN` so that a typical movement
+between frames reads about as large as a pose does.
 """
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ class PoseImage:
     def __init__(self, cfg=None):
         cfg = with_defaults("pose_image encoder", cfg, self.defaults)
         self.confidence_weight = bool(cfg["confidence_weight"])
-        streams = [cfg["streams"]] if isinstance(cfg["streams"], str) else list(cfg["streams"] or [])
+        # a list, or one string joined by "+" ("joints+bones+motion": what a sweep's categorical can hold)
+        streams = cfg["streams"].split("+") if isinstance(cfg["streams"], str) else list(cfg["streams"] or [])
         bad = [x for x in streams if x not in STREAMS]
         if not streams or bad or len(set(streams)) != len(streams):
             raise InputError(f"pose_image encoder: streams must be a non-empty list of distinct {', '.join(STREAMS)}; "

@@ -29,10 +29,12 @@ def test_main_writes_all_rows(tmp_path, arch_file):
              "--min-time", "0.01", "--out", str(out)])
     md, rep = out.read_text(), json.loads(out.with_suffix(".json").read_text())
     results = rep["results"]
-    # 2 inputs x 2 encoders x (pose_cnn + 1 searched_cnn)
-    assert len(results) == 8
+    # 2 inputs x (3 encoders x (pose_cnn + 1 searched_cnn) + the per-stream ensemble)
+    assert len(results) == 14
+    encoders = ("pose_image", "pose_image streams", "enhanced_spmf")
     assert {(r["dim"], r["encoder"], r["classifier"]) for r in results} == {
-        (d, e, c) for d in ("2d", "3d") for e in ("pose_image", "enhanced_spmf") for c in ("pose_cnn", "searched_cnn")}
+        (d, e, c) for d in ("2d", "3d") for e in encoders for c in ("pose_cnn", "searched_cnn")} | {
+        (d, "joints+bones+motion", "ensemble") for d in ("2d", "3d")}
     for r in results:
         assert "error" not in r, r
         assert positive(r["params"])
@@ -43,8 +45,14 @@ def test_main_writes_all_rows(tmp_path, arch_file):
         assert r["total"]["2"]["clips_per_s"] < min(r["encode"]["2"]["clips_per_s"], r["model"]["2"]["clips_per_s"])
     shapes = {(r["dim"], r["encoder"]): tuple(r["image_shape"]) for r in results}
     assert shapes[("2d", "pose_image")] == (2, 32, 17) and shapes[("3d", "enhanced_spmf")] == (3, 32, 32)
+    assert shapes[("2d", "pose_image streams")] == (6, 32, 17) and shapes[("3d", "joints+bones+motion")] == (3, 3, 32, 17)
+    # the ensemble holds three pose_cnn of one stream each: three times the parameters of one, slower than one
+    one = next(r for r in results if (r["dim"], r["encoder"], r["classifier"]) == ("2d", "pose_image", "pose_cnn"))
+    ens = next(r for r in results if (r["dim"], r["classifier"]) == ("2d", "ensemble"))
+    assert ens["params"] == 3 * one["params"]
     rows = [ln for ln in md.splitlines() if ln.startswith("| 2d ") or ln.startswith("| 3d ")]
-    assert len(rows) == 8 and sum("searched_cnn (tiny_micro, micro)" in ln for ln in rows) == 4
+    assert len(rows) == 14 and sum("searched_cnn (tiny_micro, micro)" in ln for ln in rows) == 6
+    assert sum("| 3 x 2x32x17 |" in ln for ln in rows) == 1
     assert "## Search wall time" in md and "| tiny_micro.json | micro | 123 s (2.1 min) | cuda | 7 |" in md
     assert rep["search"] == [{"arch": "tiny_micro.json", "space": "micro", "search_seconds": 123.4,
                               "device": "cuda", "search_epochs": 7}]

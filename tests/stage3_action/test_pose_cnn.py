@@ -52,12 +52,15 @@ def test_pose_image_streams():
     motion = img[6:9].transpose(1, 2, 0)
     assert np.allclose(motion[0, 1], [0.1 / scale * MOTION_GAIN, 0, 0], atol=1e-6)
     assert np.allclose(motion[0, 2], 0) and np.allclose(motion[1], 0)
+    # one string joined by "+" is the same list (a sweep's categorical holds strings)
+    assert np.array_equal(build("encoder", {"type": "pose_image", "streams": "joints+bones+motion"}).encode(x, sc), img)
     # the default is the paper's image alone
     assert np.allclose(build("encoder", {"type": "pose_image"}).encode(x, sc), img[:3])
 
 
 @pytest.mark.parametrize("opts,match", [({"streams": ["joints", "angles"]}, "streams"), ({"streams": []}, "streams"),
-                                        ({"streams": ["bones", "bones"]}, "streams"), ({"stream": "bones"}, "unknown")])
+                                        ({"streams": ["bones", "bones"]}, "streams"), ({"stream": "bones"}, "unknown"),
+                                        ({"streams": "joints+angles"}, "streams")])
 def test_pose_image_option_errors(opts, match):
     with pytest.raises(InputError, match=match):
         build("encoder", {"type": "pose_image", **opts})
