@@ -55,6 +55,8 @@ ARMS = {
     "mixup_2d": ("pipelines/penn_action.yaml", [STREAMS, "stages.stage3_action.mixup=0.2",
                                                 "stages.stage3_action.label_smoothing=0.1"],
                  "streams_2d + mixup (alpha 0.2) and label smoothing 0.1"),
+    "window_2d": ("pipelines/penn_action.yaml", [STREAMS, "stages.stage3_action.window_frames=64"],
+                  "streams_2d, a clip spanning 64 frames (2.1 s) subsampled to 32"),
     "ensemble_2d": ("pipelines/penn_action_ensemble.yaml", [],
                     "ensemble: one pose_cnn per stream (joints, bones, motion), weights chosen on val, 2D"),
     "ensemble_2d3d": ("pipelines/penn_action_2d3d.yaml", [],
@@ -73,6 +75,7 @@ CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searche
           ("joint + bone + motion streams beat joints", "streams_2d", "2d"),
           ("rotation + stretch augmentation helps the streams", "roll_stretch_2d", "streams_2d"),
           ("mixup + label smoothing help the streams", "mixup_2d", "streams_2d"),
+          ("clips spanning 64 frames help the streams", "window_2d", "streams_2d"),
           ("a per-stream ensemble beats streams as channels", "ensemble_2d", "streams_2d"),
           ("the 2D + lifted 3D ensemble beats 2D alone", "ensemble_2d3d", "streams_2d"),
           ("UTD-MHAD: streams beat joints (3D skeletons)", "utd_streams_3d", "utd_3d")]
