@@ -1,9 +1,11 @@
 # One entry for set-up, tests and the demo (the README shows the same commands).
 PY := .venv/bin/python
 
-.PHONY: setup test test-all demo bench
+.PHONY: setup lint test test-all demo bench
 setup:
 	bash scripts/setup_env.sh
+lint:
+	.venv/bin/ruff check .
 test:
 	$(PY) -m pytest
 test-all:

@@ -35,26 +35,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import time  # noqa: E402
-from typing import Dict, List, Optional, Sequence, Tuple  # noqa: E402
+import argparse
+import datetime
+import json
+import os
+import time
+from typing import Dict, List, Optional, Sequence, Tuple
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import cv2
+import numpy as np
+import torch
 
-from common.errors import InputError  # noqa: E402
-from common.paths import repo_path  # noqa: E402
-from common.registry import build  # noqa: E402
-
-import stage3_action  # noqa: E402,F401  (fills the encoder and action registries)
-import stage3_action.searched_cnn  # noqa: E402,F401  (registers searched_cnn)
-from stage3_action.nas_space import load_arch  # noqa: E402
-
-from benchmarks.lifter_speed import cpu_name, log, time_per_call  # noqa: E402
+import stage3_action
+import stage3_action.searched_cnn  # noqa: F401  (registers searched_cnn)
+from benchmarks.lifter_speed import cpu_name, log, time_per_call
+from common.errors import InputError
+from common.paths import repo_path
+from common.registry import build
+from stage3_action.nas_space import load_arch
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = "benchmarks/results/action_speed.md"
@@ -173,7 +171,7 @@ def measure_encode(clf, clips, batches, repeats: int, min_time: float) -> Dict[s
     out = {}
     for b in batches:
         batch = clips[:b]
-        out[str(b)] = _rate(time_per_call(lambda: encode_batch(clf, batch), repeats, min_time), b)
+        out[str(b)] = _rate(time_per_call(lambda batch=batch: encode_batch(clf, batch), repeats, min_time), b)
     return out
 
 
@@ -205,7 +203,7 @@ def run_all(rows: Sequence[dict], dims: Sequence[str], batches: Sequence[int], r
                 images = {b: encode_batch(ref, clips[dim][:b]) for b in batches}
                 enc_res = measure_encode(ref, clips[dim], batches, repeats, min_time)
                 log("  " + ", ".join(f"B={b}: {enc_res[str(b)]['clips_per_s']:,.0f} clips/s" for b in batches))
-            except Exception as e:  # noqa: BLE001  (report it in every row of this encoder)
+            except Exception as e:
                 enc_err = f"encode: {type(e).__name__}: {e}"
                 log(f"  FAILED: {enc_err}")
             for row in rows:
@@ -230,7 +228,7 @@ def run_all(rows: Sequence[dict], dims: Sequence[str], batches: Sequence[int], r
                         + ", ".join(f"B={b} model {res['model'][str(b)]['clips_per_s']:,.0f} / total "
                                     f"{res['total'][str(b)]['clips_per_s']:,.0f} clips/s" for b in batches)
                         + f" ({time.perf_counter() - t0:.1f} s)")
-                except Exception as e:  # noqa: BLE001  (one broken row must not stop the others)
+                except Exception as e:
                     res["error"] = f"{type(e).__name__}: {e}"
                     log(f"[{i}/{n_rows}] {dim} {enc} {row['label']}: FAILED: {res['error']}")
                 results.append(res)
@@ -264,7 +262,7 @@ def measure_ensemble(label: str, members, dim: str, clips, batches, repeats: int
             res["total"][str(b)] = {"s_per_batch": sec, "clips_per_s": b / sec}
         log(f"{dim} {label}: " + ", ".join(f"B={b} total {res['total'][str(b)]['clips_per_s']:,.0f} clips/s"
                                            for b in batches))
-    except Exception as e:  # noqa: BLE001  (one broken row must not stop the others)
+    except Exception as e:
         res["error"] = f"{type(e).__name__}: {e}"
         log(f"{dim} {label}: FAILED: {res['error']}")
     return res

@@ -21,16 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
+import argparse
+import json
+import subprocess
 
-import numpy as np  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from common.io import write_json, write_text  # noqa: E402
-from common.utd_mhad import UTD_ACTIONS  # noqa: E402
+from common.io import write_json, write_text
+from common.utd_mhad import UTD_ACTIONS
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "calibrate_unknown"

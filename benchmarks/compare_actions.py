@@ -19,17 +19,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+import argparse
+import json
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from common.claims import claims_markdown, compare, mean_std as _stats  # noqa: E402
-from common.io import write_json, write_text  # noqa: E402
-from stage3_action.nas_space import load_arch, random_arc, save_arch  # noqa: E402
+from common.claims import claims_markdown, compare
+from common.claims import mean_std as _stats
+from common.io import write_json, write_text
+from stage3_action.nas_space import load_arch, random_arc, save_arch
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "compare_actions"
@@ -69,7 +70,8 @@ ARMS = {
                        "UTD-MHAD: pose_cnn, pose_image (joint, bone, motion streams), 3D skeletons"),
 }
 #: the --set key of the training epochs where it is not stages.stage3_action.epochs
-EPOCHS_KEY = {"ensemble_2d": "stages.stage3_action.shared.epochs", "ensemble_2d3d": "stages.stage3_action.shared.epochs"}
+EPOCHS_KEY = {"ensemble_2d": "stages.stage3_action.shared.epochs",
+              "ensemble_2d3d": "stages.stage3_action.shared.epochs"}
 CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searched", "random"),
           ("pose_image beats enhanced_spmf", "2d", "spmf_2d"),
           ("joint + bone + motion streams beat joints", "streams_2d", "2d"),
@@ -127,7 +129,8 @@ def main(argv=None) -> int:
     jobs = [(arm, s) for arm in arms for s in a.seeds]
     with ThreadPoolExecutor(a.jobs) as ex:
         rows = list(ex.map(lambda j: run_one(j[0], j[1], a.epochs), jobs))
-    old = json.loads(OUT.with_suffix(".json").read_text())["rows"] if a.only and OUT.with_suffix(".json").is_file() else []
+    old = (json.loads(OUT.with_suffix(".json").read_text())["rows"]
+           if a.only and OUT.with_suffix(".json").is_file() else [])
     rows = [r for r in old if r["arm"] not in arms] + rows  # read now: another --only run may have written
     claims = [claim(rows, *c) for c in CLAIMS]
     write_json(OUT.with_suffix(".json"), {"rows": rows, "claims": claims})

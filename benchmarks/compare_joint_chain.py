@@ -17,12 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import subprocess  # noqa: E402
+import argparse
+import json
+import subprocess
 
-from common.claims import mean_std  # noqa: E402
-from common.io import write_json, write_text  # noqa: E402
+from common.claims import mean_std
+from common.io import write_json, write_text
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "compare_joint_chain"

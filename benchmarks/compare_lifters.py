@@ -36,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from common.claims import compare  # noqa: E402
+from common.claims import compare
 
 MOCAP = "../shared/data/mocap"
 #: left-out source -> its folders (every other source trains)
@@ -86,10 +86,10 @@ def run_one(sets, seed: int, epochs: int, cached_only: bool = False) -> dict:
     import torch
 
     torch.set_num_threads(1)
-    from pipelines.run import parse_args, resolve_pipeline
     from pipelines.chain import Chain
     from pipelines.data import build_dataset
     from pipelines.evaluate import evaluate
+    from pipelines.run import parse_args, resolve_pipeline
 
     args = parse_args([str(ROOT / "pipelines/lift_mocap.yaml"), "--set", f"seed={seed}", "device=cpu",
                        f"stages.stage2_lift.epochs={epochs}", *[x.format(epochs=epochs) for x in sets]])
@@ -159,8 +159,8 @@ def report(table: dict, a, seconds: float, out: Path) -> list:
     pool_folds(table)
     claims = []
     pairs = [("two-stream beats single-stream under noisy 2D", "two_stream_mlp", "martinez_mlp", "mpjpe_mm_noisy"),
-             ("two-stream, as the paper reads, beats single-stream under noisy 2D", "two_stream_mlp, as the paper reads",
-              "martinez_mlp", "mpjpe_mm_noisy"),
+             ("two-stream, as the paper reads, beats single-stream under noisy 2D",
+              "two_stream_mlp, as the paper reads", "martinez_mlp", "mpjpe_mm_noisy"),
              ("the two-stream fix helps under noisy 2D", "two_stream_mlp", "two_stream_mlp, as the paper reads",
               "mpjpe_mm_noisy"),
              ("geometric search helps the stereo lifter (seed 000)", "stereo_lifter", "stereo_lifter without search",
@@ -182,23 +182,26 @@ def report(table: dict, a, seconds: float, out: Path) -> list:
              f"(epochs per lifter in the table, {os.cpu_count()} CPU cores, {a.jobs} runs in parallel with one "
              f"thread each; the last invocation took {seconds:.0f} s{' for ' + ' '.join(a.only) if a.only else ''}"
              "). Left out: the source evaluated (the model trained on synthetic poses and every other source); "
-             f"`{POOLED}`: every source's frames pooled. Errors in mm; frames: evaluated poses (8 views x every frame); "
-             "poses/s of `predict` (encode, model, flip test, search), one thread while another run shares the machine; "
+             f"`{POOLED}`: every source's frames pooled. Errors in mm; frames: evaluated poses "
+             "(8 views x every frame); "
+             "poses/s of `predict` (encode, model, flip test, search), one thread while another run shares the "
+             "machine; "
              "train s: wall seconds of training (summed over the folds in the pooled row).", ""]
     target = table.get(("stereo_lifter", POOLED))
     if target:
         m, pm, mn = (float(np.mean(target[k])) for k in ("mpjpe_mm", "p_mpjpe_mm", "mpjpe_mm_noisy"))
         lines += [f"Targets (issue 16), the default lifter pooled: MPJPE {m:.1f} mm (target <= 45: "
-                  f"{'met' if m <= 45 else 'not met'}), P-MPJPE {pm:.1f} mm (<= 35: {'met' if pm <= 35 else 'not met'}), "
+                  f"{'met' if m <= 45 else 'not met'}), P-MPJPE {pm:.1f} mm "
+                  f"(<= 35: {'met' if pm <= 35 else 'not met'}), "
                   f"MPJPE under noisy 2D {mn:.1f} mm (<= 60: {'met' if mn <= 60 else 'not met'}).", ""]
-    lines += ["| lifter | left out | seeds | epochs | MPJPE | P-MPJPE | MPJPE noisy 2D | P-MPJPE noisy 2D | poses/s | train s "
-              "| frames |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["| lifter | left out | seeds | epochs | MPJPE | P-MPJPE | MPJPE noisy 2D | P-MPJPE noisy 2D | poses/s "
+              "| train s | frames |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (name, d), row in sorted(table.items(), key=lambda kv: (order.get(kv[0][1], 99), kv[0][1], kv[0][0])):
         cells = [_fmt(row[k]) if k not in ("fps", "train_seconds", "n_frames") else
                  f"{np.mean(row[k]):.0f}" if row[k] else "" for k in KEYS]
         lines.append(f"| {name} | {d} | {len(row['mpjpe_mm'])} | {row['epochs']} | " + " | ".join(cells) + " |")
-    lines += ["", "## Claims (a gap counts when it exceeds 2 std)", "", "| claim | data | metric | arm | against | gap | verdict |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "## Claims (a gap counts when it exceeds 2 std)", "",
+              "| claim | data | metric | arm | against | gap | verdict |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {c['claim']} | {c['direction']} | {c['key']} | {c['a']} | {c['b']} | {c['gap']} | {c['verdict']} |"
               for c in claims]
     out.mkdir(parents=True, exist_ok=True)
@@ -237,7 +240,8 @@ def main(argv=None) -> int:
     os.environ["TQDM_DISABLE"] = "1"  # one line per finished run instead of interleaved progress bars
     print(f"{len(runs)} runs, {a.jobs} at a time, {a.epochs} epochs each", flush=True)
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
-        futs = {pool.submit(run_one, sets, seed, a.epochs, a.cached_only): (name, d, seed) for name, d, sets, seed in runs}
+        futs = {pool.submit(run_one, sets, seed, a.epochs, a.cached_only): (name, d, seed)
+                for name, d, sets, seed in runs}
         for i, f in enumerate(as_completed(futs), 1):
             name, d, seed = futs[f]
             if not f.result():

@@ -10,24 +10,24 @@ shared data hold the training subjects 1, 3, 5, 7 only, so subject ``H`` (not tr
 test subjects: ``stage3_action.top1`` is the classifier on the subject's 3D skeletons, ``end_to_end.top1`` the
 same sequences projected through the Kinect-like camera, noised like a detector and lifted by the pipeline's
 lifter. With several ``--holdout`` subjects each is held out in turn (results in ``compare_real_actions_loso``)
-and the mean over subjects is added. Claims (per held-out subject) follow ``docs/interfaces.md``: a gap counts when it exceeds 2 std (sample std over seeds, the larger of
-the two arms).
+and the mean over subjects is added. Claims (per held-out subject) follow ``docs/interfaces.md``: a gap counts
+when it exceeds 2 std (sample std over seeds, the larger of the two arms).
 """
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+import argparse
+import json
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from common.claims import claims_markdown, compare, mean_std  # noqa: E402
-from common.io import write_json, write_text  # noqa: E402
+from common.claims import claims_markdown, compare, mean_std
+from common.io import write_json, write_text
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "compare_real_actions"

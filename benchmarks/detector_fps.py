@@ -61,24 +61,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import math  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from importlib import metadata  # noqa: E402
-from typing import Callable, Dict, List, Optional, Sequence, Tuple  # noqa: E402
+import argparse
+import datetime
+import math
+import statistics
+import tempfile
+import time
+from importlib import metadata
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import cv2
+import numpy as np
+import torch
 
-from common.errors import InputError  # noqa: E402
-from common.io import write_json, write_text  # noqa: E402
-from common.paths import SHARED_DATA  # noqa: E402
-
-from benchmarks.lifter_speed import cpu_name, log  # noqa: E402
+from benchmarks.lifter_speed import cpu_name, log
+from common.errors import InputError
+from common.io import write_json, write_text
+from common.paths import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = "benchmarks/results/detector_fps.md"
@@ -206,8 +205,8 @@ def mmpose_rows(name: str, det, frames: np.ndarray, batches, repeats, min_time, 
                "flip_test": flip, **info, "batches": {}}
         for b in batches:
             f = frames[:b]
-            row["batches"][str(b)] = rate(time_calls(lambda: det.infer_crops(f, [center] * b, [scale] * b),
-                                                     repeats, min_time), b)
+            row["batches"][str(b)] = rate(
+                time_calls(lambda f=f, b=b: det.infer_crops(f, [center] * b, [scale] * b), repeats, min_time), b)
         rows.append(row)
         log_row(row)
     det.cfg["flip_test"] = False
@@ -250,7 +249,7 @@ def run_mediapipe(frames, batches, repeats, min_time, tmp) -> List[dict]:
                "flip_test": flip, "batches": {}}
         for b in batches:
             f = frames[:b]
-            row["batches"][str(b)] = rate(time_calls(lambda: det.predict(f), repeats, min_time), b)
+            row["batches"][str(b)] = rate(time_calls(lambda det=det, f=f: det.predict(f), repeats, min_time), b)
             person = (det.last_info or {}).get("person", {})
             row["batches"][str(b)]["person"] = person
         rows.append(row)
@@ -271,9 +270,10 @@ def run_precomputed(frames, batches, repeats, min_time, tmp) -> List[dict]:
         f = frames[:b]
         loaded = Precomputed({"path": str(path)})
         loaded.predict(f)
-        rows[0]["batches"][str(b)] = rate(time_calls(lambda: Precomputed({"path": str(path)}).predict(f),
-                                                     repeats, min_time), b)
-        rows[1]["batches"][str(b)] = rate(time_calls(lambda: loaded.predict(f), repeats, min_time), b)
+        rows[0]["batches"][str(b)] = rate(
+            time_calls(lambda path=path, f=f: Precomputed({"path": str(path)}).predict(f), repeats, min_time), b)
+        rows[1]["batches"][str(b)] = rate(
+            time_calls(lambda loaded=loaded, f=f: loaded.predict(f), repeats, min_time), b)
     for row in rows:
         log_row(row)
     return rows
@@ -298,7 +298,7 @@ def run_all(detectors: Sequence[str], frames: np.ndarray, batches: Sequence[int]
             t0 = time.perf_counter()
             try:
                 rows = RUNNERS[name](frames, batches, repeats, min_time, tmp)
-            except Exception as e:  # noqa: BLE001  (one broken detector must not stop the others)
+            except Exception as e:
                 log(f"  FAILED: {type(e).__name__}: {e}")
                 rows = [{"detector": name, "variant": "-", "error": f"{type(e).__name__}: {e}"}]
             for r in rows:

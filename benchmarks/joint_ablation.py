@@ -14,16 +14,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+import argparse
+import json
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from common.claims import claims_markdown, compare, mean_std  # noqa: E402
-from common.io import write_json, write_text  # noqa: E402
+from common.claims import claims_markdown, compare, mean_std
+from common.io import write_json, write_text
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "joint_ablation"
@@ -105,7 +105,8 @@ def main(argv=None) -> int:
     jobs = [(arm, s) for arm in arms for s in a.seeds]
     with ThreadPoolExecutor(a.jobs) as ex:
         rows = list(ex.map(lambda j: run_one(j[0], j[1], a.sets), jobs))
-    old = json.loads(out.with_suffix(".json").read_text())["rows"] if a.only and out.with_suffix(".json").is_file() else []
+    old = (json.loads(out.with_suffix(".json").read_text())["rows"]
+           if a.only and out.with_suffix(".json").is_file() else [])
     rows = [r for r in old if r["arm"] not in arms] + rows
     claims = [claim(rows, *c) for c in CLAIMS]
     write_json(out.with_suffix(".json"), {"rows": rows, "claims": claims, "options": a.sets})

@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import platform  # noqa: E402
+import argparse
+import platform
 
-import torch  # noqa: E402
+import torch
 
-from common.io import write_json, write_text  # noqa: E402
-from joint import JOINT_DEFAULTS, build_network  # noqa: E402
-from joint.evaluate import speed_per_cut  # noqa: E402
+from common.io import write_json, write_text
+from joint import JOINT_DEFAULTS, build_network
+from joint.evaluate import speed_per_cut
 
 REPO = Path(__file__).resolve().parents[1]
 SCALES = {
@@ -37,8 +37,8 @@ def measure(scale: str, device: str, repeats: int) -> dict:
     torch.manual_seed(0)
     net = build_network(cfg, 17, 12).to(device).eval()
     per_cut = speed_per_cut(net, cfg["input_size"], device, repeats=repeats)
-    for b, (rec, (p, l, kind)) in enumerate(zip(per_cut, net.blocks), 1):
-        rec.update(block=b, pyramid=p, level=l, direction=kind)
+    for b, (rec, (p, level, kind)) in enumerate(zip(per_cut, net.blocks), 1):
+        rec.update(block=b, pyramid=p, level=level, direction=kind)
     return {"scale": scale, "input_size": cfg["input_size"], "pyramids": cfg["pyramids"],
             "n_parameters": int(sum(p.numel() for p in net.parameters())), "per_cut": per_cut}
 
@@ -52,7 +52,8 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="results path without suffix")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    where = torch.cuda.get_device_name(0) if a.device == "cuda" else f"{platform.processor() or 'CPU'}, {a.threads} threads"
+    where = (torch.cuda.get_device_name(0) if a.device == "cuda"
+             else f"{platform.processor() or 'CPU'}, {a.threads} threads")
     results = [measure(s, a.device, a.repeats) for s in a.scales]
     lines = [f"# Joint mode: frames per second per cut ({where}; median of {a.repeats})", "",
              "pose: batches of 16 frames, pose layers only; action: one clip of 8 frames, pose and action layers.", ""]

@@ -38,30 +38,29 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import ctypes  # noqa: E402
-import datetime  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import math  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from typing import Dict, List, Optional, Sequence  # noqa: E402
+import argparse
+import ctypes
+import datetime
+import gc
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from typing import Dict, List, Optional, Sequence
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import yaml  # noqa: E402
+import numpy as np
+import torch
+import yaml
 
-from common.handoff import Pose2DSeq  # noqa: E402
-from common.registry import build, known, lookup  # noqa: E402
-
-import stage2_lift  # noqa: E402,F401  (fills the lifter registry)
-from stage2_lift.lifting import SingleFrameLifter  # noqa: E402
+import stage2_lift  # noqa: F401  (fills the lifter registry)
+from common.handoff import Pose2DSeq
+from common.registry import build, known, lookup
+from stage2_lift.lifting import SingleFrameLifter
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = "benchmarks/results/lifter_speed.md"
@@ -84,7 +83,8 @@ def rows_to_measure(only: Optional[Sequence[str]] = None, width: Optional[int] =
     if only:
         unknown = sorted(set(only) - set(names))
         if unknown:
-            raise SystemExit(f"--only: unknown or unmeasurable lifter(s) {', '.join(unknown)}; known: {', '.join(names)}")
+            raise SystemExit(f"--only: unknown or unmeasurable lifter(s) {', '.join(unknown)}; "
+                             f"known: {', '.join(names)}")
         names = [n for n in names if n in only]
     rows = []
     for n in names:
@@ -148,7 +148,7 @@ def prepare(name: str, options: dict, data, seed: int = 0) -> dict:
         if init_untrained(lifter):
             lifter.predict(smoke)
             how = "identity stats"
-    except Exception as e:  # noqa: BLE001  (any failure: fall back to the generic path)
+    except Exception as e:
         log(f"  {name}: identity-stats init not enough ({type(e).__name__}: {e}); training 1 epoch instead")
     if how is None:
         lifter = build("lifter", {"type": name, **options, **{k: 1 for k in lifter.defaults
@@ -264,7 +264,7 @@ def single_frame_forward(lifter):
     try:
         with torch.no_grad():
             out = lifter.forward(torch.zeros(2, in_dim))
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         return None, f"network is not single-frame ({type(e).__name__})"
     if tuple(out.shape) != (2, out_dim):
         return None, f"network is not single-frame (output {tuple(out.shape)})"
@@ -371,9 +371,11 @@ def markdown(results: List[dict], header: dict) -> str:
     b = header["batches"]
     lines = [f"# Lifter speed on the CPU ({header['date']})", "",
              f"- machine: {header['machine']}, {header['cpu_count']} CPUs; torch {header['torch']} with "
-             f"{header['threads']} thread(s); load average {header['load_before']} before, {header['load_after']} after",
+             f"{header['threads']} thread(s); load average {header['load_before']} before, "
+             f"{header['load_after']} after",
              f"- command: `{header['command']}`",
-             f"- untrained lifters (random weights); median of {header['repeats']} timings of >= {header['min_time']} s; "
+             f"- untrained lifters (random weights); median of {header['repeats']} timings of "
+             f">= {header['min_time']} s; "
              f"poses/s (frames/s for `predict` on a (1, B, 17, 2) sequence)",
              "- model: the bare network (`lifter.forward`, eval, no_grad); predict: encode + model + decode + flip "
              "test + any post-step",
@@ -455,7 +457,7 @@ def main(argv=None):
                 prepared = prepare(row["name"], row["options"], data)
                 log(f"  prepared ({prepared['init']}); measuring in a fresh process")
                 res = run_in_subprocess(prepared, args.batches, args.repeats, args.min_time, args.threads, tmp)
-            except Exception as e:  # noqa: BLE001  (one broken lifter must not stop the others)
+            except Exception as e:
                 log(f"  FAILED: {type(e).__name__}: {e}")
                 res = {"name": row["name"], "options": row["options"], "error": f"{type(e).__name__}: {e}"}
             res["label"] = row["label"]

@@ -63,22 +63,22 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import datetime  # noqa: E402
-import json  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import warnings  # noqa: E402
-from typing import Dict, List, Optional, Sequence, Tuple  # noqa: E402
+import argparse
+import datetime
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+import warnings
+from typing import Dict, List, Optional, Sequence, Tuple
 
-import cv2  # noqa: E402
-import numpy as np  # noqa: E402
+import cv2
+import numpy as np
 
-from common.io import write_json, write_text  # noqa: E402
-from common.paths import shared  # noqa: E402
-from common.skeleton import get_layout, shared_joints  # noqa: E402
+from common.io import write_json, write_text
+from common.paths import shared
+from common.skeleton import get_layout, shared_joints
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = "benchmarks/results/multi_person.md"
@@ -214,7 +214,7 @@ def annotation_sets(coco: Sequence[Path], mpii: Sequence[Path]) -> List[Tuple[st
                 continue
             try:
                 out.append((f.stem, reader(f)))
-            except Exception as e:  # noqa: BLE001  (one unreadable file must not stop the others)
+            except Exception as e:
                 log(f"  {f}: {type(e).__name__}: {e}; skipped")
     return out
 
@@ -417,7 +417,7 @@ def run_videos(ntu: Path, people: Sequence[int], sets: Sequence[str], work_root:
         import torch
         torch.set_num_threads(threads)
         rtm = build_topdown(rtmpose_t_config())
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         rtm_error = f"{type(e).__name__}: {e}"
         log(f"  RTMPose-t unavailable: {rtm_error}")
     with tempfile.TemporaryDirectory(prefix="multi_person_") as tmp:
@@ -429,7 +429,7 @@ def run_videos(ntu: Path, people: Sequence[int], sets: Sequence[str], work_root:
                 try:
                     _, err = run_pipeline(video, work_root / "warmup", [*sets, f"video.max_frames={WARMUP_FRAMES}"])
                     out["warmup"] = {"seconds": time.perf_counter() - t0, "log": checkpoint_lines(err)}
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     out["warmup"] = {"seconds": time.perf_counter() - t0, "error": str(e)}
                 log(f"  warm-up run: {out['warmup']['seconds']:.0f} s"
                     + (f", FAILED: {out['warmup']['error']}" if "error" in out["warmup"] else ""))
@@ -448,13 +448,13 @@ def run_videos(ntu: Path, people: Sequence[int], sets: Sequence[str], work_root:
                             "per_person": score_video(gt, vis, layout, seq.keypoints, seq.scores, tracks)})
                 if figure is not None and n == max(people):
                     row["overlay_png"] = _rel(figure) if save_overlay_frame(work / "overlay.mp4", figure) else None
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 row["error"] = f"{type(e).__name__}: {e}"
                 log(f"  {n} people: pipeline FAILED: {row['error']}")
             if rtm is not None:
                 try:
                     row["rtmpose_t"] = time_rtmpose(rtm, frames, gt, vis)
-                except Exception as e:  # noqa: BLE001
+                except Exception as e:
                     row["rtmpose_t"] = {"error": f"{type(e).__name__}: {e}"}
             else:
                 row["rtmpose_t"] = {"error": rtm_error}

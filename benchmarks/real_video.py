@@ -15,16 +15,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
 
-import cv2  # noqa: E402
+import cv2
 
-from common.io import write_json, write_text  # noqa: E402
-from common.paths import shared  # noqa: E402
+from common.io import write_json, write_text
+from common.paths import shared
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "results" / "real_video"

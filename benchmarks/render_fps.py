@@ -11,17 +11,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import time  # noqa: E402
+import argparse
+import json
+import os
+import platform
+import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from common.synth import render, world  # noqa: E402
-from common.synth.body import sample_body  # noqa: E402
-from common.synth.motion import animate  # noqa: E402
+from common.synth import render, world
+from common.synth.body import sample_body
+from common.synth.motion import animate
 
 
 def main(argv=None):

@@ -145,7 +145,8 @@ def pck(pred, gt, visible=None, ref_size=None, thr: float = 0.2) -> float:
 
 
 def torso_size(kps, layout: Layout | str = "h36m17") -> np.ndarray:
-    """Torso size per pose: the distance from the left shoulder to the right hip (docs/interfaces.md), shape ``(...)``."""
+    """Torso size per pose: the distance from the left shoulder to the right hip (docs/interfaces.md), shape
+    ``(...)``."""
     L = get_layout(layout) if isinstance(layout, str) else layout
     kps = np.asarray(kps, dtype=np.float64)
     if kps.ndim < 2 or kps.shape[-2] != L.n_joints:

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
-from .progress import progress_bar
 
 from .dataset import Sample
 from .errors import InputError
 from .paths import files_under
+from .progress import progress_bar
 from .readers import read_penn_mat
 from .skeleton import to_h36m17
 

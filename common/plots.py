@@ -35,7 +35,8 @@ def _layout(layout) -> Layout:
 
 
 def limb_sides(layout) -> list:
-    """``[(parent, child, side)]`` per edge; ``side`` is ``left``/``right`` from the child's flip pair, or ``centre``."""
+    """``[(parent, child, side)]`` per edge; ``side`` is ``left``/``right`` from the child's flip pair, or
+    ``centre``."""
     L = _layout(layout)
     side = {}
     for a, b in L.flip_pairs:          # the pair's order follows the joint order, so read the side off the name

@@ -10,6 +10,7 @@ from typing import Callable, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
+
 from .progress import progress_bar
 
 

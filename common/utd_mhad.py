@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import List
 
 import numpy as np
-from .progress import progress_bar
 
 from .camera import Camera
 from .dataset import Sample
 from .errors import InputError
 from .paths import files_under
+from .progress import progress_bar
 from .readers import read_utd_skeleton
 from .skeleton import to_h36m17
 

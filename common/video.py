@@ -108,7 +108,7 @@ def _open(path):
 def _fps(cap, path) -> float:
     fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
     if not (math.isfinite(fps) and fps > 0):
-        warnings.warn(f"{path}: no frame rate in the file; assuming {DEFAULT_FPS} fps")
+        warnings.warn(f"{path}: no frame rate in the file; assuming {DEFAULT_FPS} fps", stacklevel=2)
         fps = DEFAULT_FPS
     return fps
 
@@ -139,7 +139,8 @@ def _frames(path, cap, stride: int, max_frames) -> Iterator[Tuple[int, np.ndarra
                              "decodes; truncated or corrupt file?)")
         raise InputError(f"{path}: video has no frames")
     if max_frames is None and declared > 0 and index < declared - 1:
-        warnings.warn(f"{path}: decoded {index} of the {declared} frames the header declares; truncated file?")
+        warnings.warn(f"{path}: decoded {index} of the {declared} frames the header declares; truncated file?",
+                      stacklevel=2)
 
 
 def read_video(path, stride: int = 1, max_frames: int | None = None) -> Tuple[np.ndarray, float]:

@@ -24,10 +24,10 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
-from common.progress import progress_bar
 
 from common import crop as C
 from common.dataset import Sample
+from common.progress import progress_bar
 from common.skeleton import get_layout
 
 #: the in-memory training crops cover this many times the sequence box, for scale and rotation augmentation

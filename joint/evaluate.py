@@ -20,13 +20,13 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from common.progress import progress_bar
 
 from common import metrics
 from common.dataset import Sample
+from common.progress import progress_bar
 from common.skeleton import get_layout
 
-from .data import clip_frames, normalise, eval_crops, to_camera
+from .data import clip_frames, eval_crops, normalise, to_camera
 from .network import MultitaskNet
 
 
@@ -93,9 +93,9 @@ def speed_per_cut(net: MultitaskNet, input_size: int, device: str, pose_batch: i
         net(x[:clip_len], clip_len=clip_len)
     out = []
     for b in range(net.n_blocks):
-        rec = {"fps": pose_batch / timed(lambda: net(x[:pose_batch], upto=b))}
+        rec = {"fps": pose_batch / timed(lambda b=b: net(x[:pose_batch], upto=b))}
         has_action = any(i <= b for i in net.action_blocks())
-        rec["fps_action"] = clip_len / timed(lambda: net(x[:clip_len], clip_len=clip_len, upto=b)) \
+        rec["fps_action"] = clip_len / timed(lambda b=b: net(x[:clip_len], clip_len=clip_len, upto=b)) \
             if has_action else None
         out.append(rec)
     return out
@@ -142,9 +142,9 @@ def evaluate(net: MultitaskNet, samples: Sequence[Sample], cfg: dict, device: st
     gt2, vis, gt3 = (np.concatenate(acc[k]) for k in ("gt2", "vis", "gt3"))
     torso = metrics.torso_size(gt2, samples[0].layout)
     per_block = []
-    for b, (p, l, kind) in enumerate(net.blocks):
+    for b, (p, level, kind) in enumerate(net.blocks):
         uv, X = np.concatenate(acc["uv"][b]), np.concatenate(acc["X"][b])
-        rec = {"block": b + 1, "pyramid": p, "level": l, "direction": kind,
+        rec = {"block": b + 1, "pyramid": p, "level": level, "direction": kind,
                "pck": metrics.pck(uv, gt2, vis, torso, 0.2), **_lift_errors(X, gt3)}
         rec["top1"] = metrics.top1(acc["multi"][b], acc["labels"]) if acc["multi"][b] else None
         rec["top1_single_clip"] = metrics.top1(acc["single"][b], acc["labels"]) if acc["single"][b] else None

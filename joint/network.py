@@ -63,15 +63,16 @@ class MultitaskNet(nn.Module):
         self.blocks: List[tuple] = []
         for p in range(1, pyramids + 1):
             lv = range(1, levels) if p % 2 else range(levels - 2, -1, -1)
-            self.blocks += [(p, l, "down" if p % 2 else "up") for l in lv]
+            self.blocks += [(p, level, "down" if p % 2 else "up") for level in lv]
         self.units, self.poses = nn.ModuleList(), nn.ModuleList()
         self.actions, self.transitions = nn.ModuleDict(), nn.ModuleDict()
         first_action = True
-        for i, (p, l, kind) in enumerate(self.blocks):
-            self.units.append(DownscalingUnit(ch[l - 1], ch[l]) if kind == "down" else UpscalingUnit(ch[l + 1], ch[l]))
-            self.poses.append(PosePrediction(ch[l], n_joints, replica=decoupled_poses))
+        for i, (p, level, kind) in enumerate(self.blocks):
+            self.units.append(DownscalingUnit(ch[level - 1], ch[level]) if kind == "down"
+                              else UpscalingUnit(ch[level + 1], ch[level]))
+            self.poses.append(PosePrediction(ch[level], n_joints, replica=decoupled_poses))
             if p in action_pyramids:
-                ab = ActionPrediction(ch[l], n_actions, n_pose_features, n_app_features, action_features,
+                ab = ActionPrediction(ch[level], n_actions, n_pose_features, n_app_features, action_features,
                                       with_previous=not first_action)
                 self.actions[str(i)] = ab
                 if not first_action:
@@ -102,24 +103,24 @@ class MultitaskNet(nn.Module):
         la: Dict[int, torch.Tensor] = {}   # Y^{p-1,l}
         poses, actions = [], []
         x, y = None, None
-        for i, (p, l, kind) in enumerate(self.blocks[: last + 1]):
+        for i, (_p, level, kind) in enumerate(self.blocks[: last + 1]):
             if kind == "down":
-                x = self.units[i](lp[0] if l == 1 else x)
+                x = self.units[i](lp[0] if level == 1 else x)
             else:
-                src = lp[self.levels - 1] if l == self.levels - 2 else x
-                x = self.units[i](src, lp[l].shape[-2:])
-            if l in lp:
-                x = x + lp[l]
+                src = lp[self.levels - 1] if level == self.levels - 2 else x
+                x = self.units[i](src, lp[level].shape[-2:])
+            if level in lp:
+                x = x + lp[level]
             act = clip_len is not None and str(i) in self.actions
             out = self.poses[i](x, for_action=act)
-            x = lp[l] = out["x"]
+            x = lp[level] = out["x"]
             poses.append(out["pose"])
             if act:
                 prev = None
                 if y is not None and str(i) in self.transitions:
-                    prev = self.transitions[str(i)](y) + la.get(l, 0)
+                    prev = self.transitions[str(i)](y) + la.get(level, 0)
                 logits, y = self.actions[str(i)](out["z"], out["action_h"], out["action_pose"], clip_len, prev)
-                la[l] = y
+                la[level] = y
                 actions.append(logits)
             else:
                 actions.append(None)

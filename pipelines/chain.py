@@ -12,23 +12,21 @@ import zlib
 from typing import Dict, Optional
 
 import numpy as np
-from common.progress import progress_bar
-
-from common import cache
-from common.dataset import Dataset, Sample
-from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
-from common.noise import detector_noise
-from common.registry import build
-from common.virtual_camera import virtual_views
-
-from common.paths import repo_path
-
-from .config import STAGE_KINDS, STAGE_TRAIN_DATA, is_path_key
-from .data import build_dataset, training_data_cfg
 
 import stage1_2d  # noqa: F401  (fill the registries)
 import stage2_lift  # noqa: F401
 import stage3_action  # noqa: F401
+from common import cache
+from common.dataset import Dataset, Sample
+from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
+from common.noise import detector_noise
+from common.paths import repo_path
+from common.progress import progress_bar
+from common.registry import build
+from common.virtual_camera import virtual_views
+
+from .config import STAGE_KINDS, STAGE_TRAIN_DATA, is_path_key
+from .data import build_dataset, training_data_cfg
 
 
 def resolve_auto(cfg: dict) -> dict:

@@ -64,7 +64,8 @@ def load_yaml(path) -> dict:
 
 
 def _type_name(v: Any) -> str:
-    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "mapping"}.get(type(v), type(v).__name__)
+    return {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "mapping"}.get(
+        type(v), type(v).__name__)
 
 
 def check_type(key: str, old: Any, new: Any) -> Any:
@@ -175,7 +176,8 @@ class Resolver:
                 cls = lookup(STAGE_KINDS[parts[1]], value, where=key)
                 dropped = sorted(k for k in rnode if k not in ("type", STAGE_TRAIN_DATA) and k not in cls.defaults)
                 if dropped:
-                    warnings.warn(f"{key}={value}: dropping option(s) {', '.join(dropped)} that {value} does not have")
+                    warnings.warn(f"{key}={value}: dropping option(s) {', '.join(dropped)} that {value} does not have",
+                                      stacklevel=2)
                 for k in dropped:
                     del rnode[k]
             rnode[parts[-1]] = value

@@ -10,12 +10,12 @@ from typing import Dict, List
 
 import cv2
 import numpy as np
-from common.progress import progress_bar
 
 from common import metrics
 from common.errors import InputError
-from common.noise import NOISY_EVAL, detector_noise
 from common.handoff import Pose2DSeq
+from common.noise import NOISY_EVAL, detector_noise
+from common.progress import progress_bar
 from common.skeleton import shared_joints
 
 from .chain import Chain, gt_input_for, gt_pose2d
@@ -153,7 +153,8 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             t0 = time.perf_counter()
             p3 = lifter.predict(gt2, s)
             acc["s2"] += time.perf_counter() - t0
-            kp_n, sc_n = detector_noise(gt2.keypoints, gt2.scores, NOISY_EVAL["sigma_px"], NOISY_EVAL["drop_rate"], noise_rng)
+            kp_n, sc_n = detector_noise(gt2.keypoints, gt2.scores, NOISY_EVAL["sigma_px"], NOISY_EVAL["drop_rate"],
+                                        noise_rng)
             p3n = lifter.predict(Pose2DSeq(kp_n, sc_n, s.image_size, s.fps, s.layout), s)
             acc["l_pred"].append(p3.joints[0])
             acc["l_noisy"].append(p3n.joints[0])
@@ -212,7 +213,8 @@ def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1
             "n_clips": len(samples), "input": acc["s3_input"],
             "fps": frames_total / max(acc["s3"], 1e-9)}
     e2e = {"fps": frames_total / max(acc["e2e_s"], 1e-9), "n_clips": len(samples),
-           "input": acc["e2e_input"] or ("frames" if "stage1_2d" in parts else "ground-truth 2D" if "stage2_lift" in parts
+           "input": acc["e2e_input"] or ("frames" if "stage1_2d" in parts
+                                         else "ground-truth 2D" if "stage2_lift" in parts
                                          else "ground-truth poses")}
     if "stage3_action" in parts:
         e2e["top1"] = metrics.top1(acc["e2e_pred"], acc["a_true"])

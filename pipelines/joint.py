@@ -44,7 +44,8 @@ def resolve_joint(raw) -> dict:
         if cfg[key] not in allowed:
             raise InputError(f"joint.{key}: expected one of {', '.join(allowed)}, got {cfg[key]!r}")
     if cfg["train"]["optimizer"] not in OPTIMIZERS:
-        raise InputError(f"joint.train.optimizer: expected one of {', '.join(OPTIMIZERS)}, got {cfg['train']['optimizer']!r}")
+        raise InputError(f"joint.train.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
+                         f"got {cfg['train']['optimizer']!r}")
     bad = [p for p in cfg["action_pyramids"] if not isinstance(p, int) or not 1 <= p <= cfg["pyramids"]]
     if bad or cfg["pyramids"] < 1 or cfg["levels"] < 2:
         raise InputError(f"joint: needs pyramids >= 1, levels >= 2 and action_pyramids within 1..pyramids; got "

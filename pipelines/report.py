@@ -20,7 +20,8 @@ def write_figures(work_dir: Path, report: dict, examples: List[dict], sheet: Lis
         sec = report.get("stage1_2d", {})
         figs["detections"] = str(plots.plot_detections(
             sheet, work_dir / "detections.png",
-            title=f"stage1_2d: detected skeleton, annotated joints (white); PCK@0.2 {sec.get('pck', float('nan')):.1%}"))
+            title=f"stage1_2d: detected skeleton, annotated joints (white); "
+                  f"PCK@0.2 {sec.get('pck', float('nan')):.1%}"))
     if examples:
         ex = examples[0]
         s, out = ex["sample"], ex.get("chain", {})

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from common.errors import InputError  # noqa: E402
+from common.errors import InputError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -35,10 +35,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def resolve_pipeline(args) -> dict:
-    from pipelines.config import Resolver, load_overrides, load_yaml, parse_set_tokens
-    from pipelines.chain import resolve_auto
-    from pipelines.data import data_defaults
     import pipelines.chain  # noqa: F401  (registries)
+    from pipelines.chain import resolve_auto
+    from pipelines.config import Resolver, load_overrides, load_yaml, parse_set_tokens
+    from pipelines.data import data_defaults
 
     path = Path(args.pipeline)
     raw = load_yaml(path)

@@ -10,8 +10,8 @@ import numpy as np
 import yaml
 
 from common import timeline
-from common.handoff import select_person, slice_frames
 from common.errors import InputError
+from common.handoff import select_person, slice_frames
 from common.io import write_json, write_text
 from common.training import resolve_device
 

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from common.errors import InputError  # noqa: E402
+from common.errors import InputError
 
 #: search sizes (the shared network) and retraining sizes (written into the JSON) of the default CPU search
 SEARCH_DEFAULTS = {"micro": {"filters": 16, "n_cells": 1, "n": 5, "retrain_filters": 20, "retrain_cells": 2},
@@ -43,7 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=60, help="search epochs (shared-weight + controller phases)")
     p.add_argument("--filters", type=int, default=None, help="filters of the shared network while searching")
     p.add_argument("--n", type=int, default=None, help="nodes per cell (micro) or layers (macro)")
-    p.add_argument("--ctrl-steps", type=int, default=5, help="controller updates per epoch (ENAS scripts: 30 micro, 50 macro)")
+    p.add_argument("--ctrl-steps", type=int, default=5,
+                   help="controller updates per epoch (ENAS scripts: 30 micro, 50 macro)")
     p.add_argument("--ctrl-samples", type=int, default=4, help="arcs averaged per controller update (scripts: 10, 20)")
     p.add_argument("--retrain-seeds", type=int, default=1, help="seeds of the searched-vs-random retraining (0: none)")
     p.add_argument("--set", nargs="+", action="extend", default=[], dest="sets", metavar="KEY=VALUE")
@@ -97,7 +98,8 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
             yield val_x[i:i + 256], val_y[i:i + 256]
 
     t0 = time.perf_counter()
-    res = enas_search(net, ctrl, train_batches, val_batch, val_batches, epochs, enas_cfg, seed=seed, log=log, device=device)
+    res = enas_search(net, ctrl, train_batches, val_batch, val_batches, epochs, enas_cfg, seed=seed, log=log,
+                      device=device)
     seconds = time.perf_counter() - t0
     work_dir.mkdir(parents=True, exist_ok=True)
     reward_figure(res["history"], work_dir / "search_reward.png")
@@ -116,7 +118,8 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
 
 def retrain(pipeline: str, sets: list, arch_path: Path, seed: int, work_dir: Path) -> dict:
     """Train ``searched_cnn`` with ``arch_path`` through the pipeline (cached) and return its report section."""
-    from pipelines.run import parse_args as run_args, resolve_pipeline
+    from pipelines.run import parse_args as run_args
+    from pipelines.run import resolve_pipeline
     from pipelines.runner import run
 
     args = run_args([pipeline, "--set", *sets, "stages.stage3_action.type=searched_cnn",
@@ -131,8 +134,9 @@ def retrain(pipeline: str, sets: list, arch_path: Path, seed: int, work_dir: Pat
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        from pipelines.run import parse_args as run_args, resolve_pipeline
         from common.io import write_json, write_text
+        from pipelines.run import parse_args as run_args
+        from pipelines.run import resolve_pipeline
         from stage3_action.nas_space import random_arc, save_arch
 
         cfg = resolve_pipeline(run_args([args.pipeline, "--set", *args.sets] if args.sets else [args.pipeline]))
@@ -144,7 +148,8 @@ def main(argv=None) -> int:
         out = Path(args.out)
         doc = search(cfg, args.space, args.epochs, filters, n, args.seed, work,
                      {"ctrl_steps": args.ctrl_steps, "ctrl_samples": args.ctrl_samples})
-        doc["meta"]["command"] = "python pipelines/search_arch.py " + shlex.join(argv if argv is not None else sys.argv[1:])
+        doc["meta"]["command"] = ("python pipelines/search_arch.py "
+                                  + shlex.join(argv if argv is not None else sys.argv[1:]))
         save_arch(out, doc)
         print(f"[search] architecture -> {out} ({doc['meta']['search_seconds']:.0f} s, "
               f"shared-weight val top-1 {doc['meta']['val_acc_shared']:.3f})")

@@ -133,6 +133,7 @@ class Objective:
 
     def dataset(self, data_cfg: dict):
         from common.cache import config_hash
+
         from .data import build_dataset
 
         key = config_hash(data_cfg)
@@ -161,6 +162,7 @@ class Objective:
         """Train (what is not cached) and evaluate the pipeline with ``params`` applied, reporting the
         watched stage's epochs to ``trial``; returns the validation report as ``section.key -> number``."""
         from common.training import epoch_reporter, resolve_device
+
         from .chain import Chain
         from .evaluate import evaluate
 
@@ -250,7 +252,7 @@ def write_outputs(study, spec: SweepSpec, work_dir: Path, storage_url: str, pipe
     _last_figure["t"] = time.monotonic()
     try:
         plot_sweep(trials, spec, work_dir / "sweep.png", title=f"{study.study_name}: {spec.metric} (val)")
-    except Exception as e:  # noqa: BLE001 (a figure never fails the sweep)
+    except Exception as e:
         _log(f"sweep.png not written ({type(e).__name__}: {e})")
     return sec
 

@@ -22,14 +22,15 @@ def open_storage(spec: Optional[str], work_dir: Path):
     import optuna
 
     if spec is not None and spec.startswith("journal:"):
-        from common.paths import repo_path
         from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        from common.paths import repo_path
 
         path = repo_path(spec[len("journal:"):])
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             return JournalStorage(JournalFileBackend(str(path))), str(path)
-        except Exception as e:  # noqa: BLE001 (an unreadable file, a corrupt log, ...)
+        except Exception as e:
             raise InputError(f"sweep.storage: cannot open journal {path} ({type(e).__name__}: {e})") from None
     url = spec or f"sqlite:///{(Path(work_dir) / 'study.db').resolve()}"
     kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
@@ -40,7 +41,7 @@ def open_storage(spec: Optional[str], work_dir: Path):
                 storage = optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=HEARTBEAT_S,
                                                      grace_period=GRACE_S, heartbeat_stale_trial_callback=retry_trial)
             return storage, url
-        except Exception as e:  # noqa: BLE001 (no driver, no server, bad URL: SQLAlchemy raises many types)
+        except Exception as e:
             if attempt < 3 and type(e).__name__ == "OperationalError" and "already exists" in str(e):
                 time.sleep(1.0 + attempt)
                 continue

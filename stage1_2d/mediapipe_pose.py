@@ -32,17 +32,17 @@ import sys
 from typing import List, Optional, Tuple
 
 import numpy as np
-from common.progress import progress_bar
 
+from common import crop as C
 from common.errors import InputError
 from common.handoff import Pose2DSeq
+from common.progress import progress_bar
 from common.registry import register
 from common.skeleton import H36M17, MEDIAPIPE33, to_h36m17
+from common.smoothing import one_euro
 from common.stage import Detector2D, check_frames
 from common.video import native_stderr
 
-from common import crop as C
-from common.smoothing import one_euro
 from .landmarker import PoseLandmarker
 from .person import PersonTracker, box_iou, keypoint_box
 from .tracks import MultiTracker, merge_duplicates, track_arrays

@@ -52,18 +52,18 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
-from common.progress import progress_bar, write as progress_write
 
+from common import crop as C
 from common.dataset import Dataset, Sample
 from common.errors import InputError
 from common.handoff import Pose2DSeq
 from common.metrics import pck, torso_size
 from common.paths import REPO_ROOT
+from common.progress import progress_bar
+from common.progress import write as progress_write
 from common.registry import register
 from common.skeleton import H36M17, get_layout, to_h36m17
 from common.stage import Detector2D, check_frames
-
-from common import crop as C
 
 BOX_MODES = ("whole_frame", "track")
 #: ``layout: auto`` for a checkpoint that does not name its layout: by the head's number of key-points
@@ -81,10 +81,9 @@ AUG = {"whole_frame": 0.2, "scale": (0.85, 1.25), "shift": 0.08, "rotate": 0.3, 
 def mmpose_registries():
     """mmpose's MODELS and KEYPOINT_CODECS registries, filled by the imports that work without torchvision,
     with 'mmpose' as mmengine's default scope (what ``mmpose.utils.register_all_modules`` would do)."""
-    from mmengine.registry import init_default_scope
-
-    import mmpose.codecs  # noqa: F401  (registers the codecs)
+    import mmpose.codecs
     import mmpose.models  # noqa: F401  (registers backbones, heads, losses, estimators)
+    from mmengine.registry import init_default_scope
     from mmpose.registry import KEYPOINT_CODECS, MODELS
 
     init_default_scope("mmpose")

@@ -164,7 +164,7 @@ class Precomputed(Detector2D):
             raise InputError(f"{self.path}: {n_file} frames of key-points but the video has {T} frames")
         if n_file < T:
             warnings.warn(f"{self.path}: {n_file} frames of key-points for a {T}-frame video; the last "
-                          f"{T - n_file} count as frames without the person")
+                          f"{T - n_file} count as frames without the person", stacklevel=2)
 
         if self.cfg["person"] == "all":
             return self._all(fmt, layout, cands, frames, T, size, fps)

@@ -271,7 +271,7 @@ def geometric_search(coarse: torch.Tensor, uv: torch.Tensor, K: torch.Tensor, la
         jb, jd = -ja * X[0] / z, -jc * X[1] / z
         e = vec / lb.clamp(min=1e-9)                                               # unit bone vectors (3, B, N)
 
-        def jt(rep, dl_w, anc):
+        def jt(rep, dl_w, anc, *, ja=ja, jc=jc, jb=jb, jd=jd, e=e):
             """J^T of residual-shaped blocks; ``dl_w`` (B, N): the bone and symmetry rows folded onto dl."""
             g = torch.stack([ja * rep[0], jc * rep[1], jb * rep[0] + jd * rep[1]])
             return g + pb.Gt @ (e * dl_w) + pb.Gat @ anc
@@ -288,10 +288,10 @@ def geometric_search(coarse: torch.Tensor, uv: torch.Tensor, K: torch.Tensor, la
         # coarse space: the common translation of all joints, which only the reprojection rows constrain
         Tinv = _inv3(rep_blocks.sum(2) + damp.sum(1) * eye3[..., 0])
 
-        def precond(r):
+        def precond(r, *, Minv=Minv, Tinv=Tinv):
             return (Minv * r).sum(1) + (Tinv * r.sum(1)[None]).sum(1)[:, None]
 
-        def hop(p):
+        def hop(p, *, ja=ja, jb=jb, jc=jc, jd=jd, e=e, damp=damp):
             """(J^T J + mu diag(J^T J)) p for a step p (3, J, N)."""
             rep = torch.stack([ja * p[0] + jb * p[2], jc * p[1] + jd * p[2]])
             dl = (e * (pb.G @ p)).sum(0)

@@ -15,8 +15,8 @@ intrinsics, so new views are seen; ``flip`` - mirrored pose with left/right swap
 people and mocap skeletons of other proportions are seen; PoseAug-style (``common/augment.py``):
 ``proportion_scale`` - legs, torso and arms each stretched by one log-normal factor of that std;
 ``elevation_deg`` - the camera raised or lowered around the person by up to that angle; ``distance_scale`` /
-``focal_scale`` - the camera's distance and focal length times a log-uniform factor in [1/s, s]. ``flip_test`` averages the prediction of the input
-and of its mirror image.
+``focal_scale`` - the camera's distance and focal length times a log-uniform factor in [1/s, s]. ``flip_test``
+averages the prediction of the input and of its mirror image.
 """
 from __future__ import annotations
 
@@ -253,7 +253,8 @@ class SingleFrameLifter(Lifter):
         if self.model is None:
             raise RuntimeError(f"{self.registered_name}: not trained")
         if pose2d.layout != self.layout.name:
-            raise InputError(f"{self.registered_name}: expects 2D key-points in the {self.layout.name} layout, got {pose2d.layout}")
+            raise InputError(f"{self.registered_name}: expects 2D key-points in the {self.layout.name} layout, "
+                             f"got {pose2d.layout}")
         P, T, J, _ = pose2d.keypoints.shape
         w, h = pose2d.image_size
         xy = torch.as_tensor(normalize_screen(pose2d.keypoints.reshape(P * T, J, 2), w, h), dtype=torch.float32)

@@ -50,8 +50,7 @@ from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
 from common.registry import register
 
-from .geometric_search import (bone_lengths, default_intrinsics, geometric_search, scaled_bone_prior,
-                               sequence_bone_prior)
+from .geometric_search import bone_lengths, default_intrinsics, geometric_search, scaled_bone_prior, sequence_bone_prior
 from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, normalize, project
 from .martinez_mlp import MartinezMLP
 

@@ -18,9 +18,9 @@ target of one window of ``R`` frames cut from its sequence (the frame is the win
 frame when ``causal``), the sequence's ends replicate-padded. Augmentation per window: one rotation angle
 about the vertical axis through the target frame's pelvis and one left/right flip for all its frames (a
 consistent new view of the clip) and one set of bone-length factors, and detector-like noise and dropped
-joints drawn per frame (base options ``rotate``, ``flip``, ``bone_scale``, ``noise_px``, ``drop_rate``). Loss: mean squared error on the z-scored target, Adam with
-exponential decay per epoch; an epoch is ``len(train frames) // batch_size`` steps (frames counted at
-the network's rate ``fps``, see below).
+joints drawn per frame (base options ``rotate``, ``flip``, ``bone_scale``, ``noise_px``, ``drop_rate``). Loss:
+mean squared error on the z-scored target, Adam with exponential decay per epoch; an epoch is
+``len(train frames) // batch_size`` steps (frames counted at the network's rate ``fps``, see below).
 
 Inference lifts a whole sequence in one pass: the encoded 2D sequence is replicate-padded by ``(R-1)/2`` frames at
 each end (all ``R-1`` at the start when ``causal``, so the output at frame ``t`` uses frames ``<= t`` only: an
@@ -100,7 +100,8 @@ def check_filter_widths(filter_widths, where: str = "temporal_conv.filter_widths
     except (TypeError, ValueError):
         raise InputError(f"{where}: expected a list of odd integers such as [3, 3, 3], got {filter_widths!r}") from None
     if not fw or any(w < 1 or w % 2 == 0 for w in fw) or any(float(w) != float(v) for w, v in zip(fw, filter_widths)):
-        raise InputError(f"{where}: expected a non-empty list of odd integers >= 1 such as [3, 3, 3], got {filter_widths!r}")
+        raise InputError(f"{where}: expected a non-empty list of odd integers >= 1 such as [3, 3, 3], "
+                         f"got {filter_widths!r}")
     return fw
 
 
@@ -414,7 +415,8 @@ class TemporalConvLifter(SingleFrameLifter):
             val = [float(np.average([p["val_mpjpe_mm"][e] for p in with_val], weights=wts)) for e in range(epochs)]
         for p in per.values():
             p.pop("n_val_frames")
-        return {"loss": loss, "val_mpjpe_mm": val, "train_seconds": float(sum(p["train_seconds"] for p in per.values())),
+        return {"loss": loss, "val_mpjpe_mm": val,
+                "train_seconds": float(sum(p["train_seconds"] for p in per.values())),
                 "n_train_poses": n_all, "n_experts": len(per),
                 "experts": {self._name(a): p for a, p in per.items()}, **info}
 
@@ -444,7 +446,8 @@ class TemporalConvLifter(SingleFrameLifter):
 
     def predict(self, pose2d: Pose2DSeq, sample=None) -> Pose3DSeq:
         if pose2d.layout != self.layout.name:
-            raise InputError(f"{self.registered_name}: expects 2D key-points in the {self.layout.name} layout, got {pose2d.layout}")
+            raise InputError(f"{self.registered_name}: expects 2D key-points in the {self.layout.name} layout, "
+                             f"got {pose2d.layout}")
         model = self.model_for(sample)
         P, T, J, _ = pose2d.keypoints.shape
         w, h = pose2d.image_size

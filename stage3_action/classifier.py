@@ -180,8 +180,10 @@ class EncodedClassifier(ActionClassifier):
         imgs = []
         for s in samples:
             x, sc = self.sequence(s)
-            imgs.append(self.image(x, sc, eval_windows(len(x), self.cfg["clip_len"], False, self.cfg["window_frames"])[0]))
-        return torch.as_tensor(np.stack(imgs)).to(self.device), torch.as_tensor([s.action for s in samples]).to(self.device)
+            imgs.append(self.image(x, sc, eval_windows(len(x), self.cfg["clip_len"], False,
+                                                       self.cfg["window_frames"])[0]))
+        return (torch.as_tensor(np.stack(imgs)).to(self.device),
+                torch.as_tensor([s.action for s in samples]).to(self.device))
 
     def training_items(self, data) -> List:
         if self.cfg["input"] == "auto":
@@ -215,7 +217,8 @@ class EncodedClassifier(ActionClassifier):
         def step(b):
             if b == 0:
                 order["perm"] = rng.permutation(len(train))
-            x, y = self.train_batch([train[i] for i in order["perm"][b * c["batch_size"]:(b + 1) * c["batch_size"]]], rng)
+            x, y = self.train_batch([train[i] for i in order["perm"][b * c["batch_size"]:(b + 1) * c["batch_size"]]],
+                                    rng)
             self.model.train()
             if c["mixup"] > 0:  # Zhang et al., "mixup: Beyond Empirical Risk Minimization", ICLR 2018
                 lam = float(rng.beta(c["mixup"], c["mixup"]))

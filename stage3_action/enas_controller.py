@@ -110,7 +110,8 @@ class Controller(nn.Module):
             idx = int(logp.argmax())
         else:                                                     # inverse-CDF draw from one uniform
             u, idx = float(torch.rand((), generator=gen)), 0
-            for idx, p in enumerate(logp.detach().exp().tolist()):
+            for i, p in enumerate(logp.detach().exp().tolist()):
+                idx = i
                 u -= p
                 if u < 0:
                     break

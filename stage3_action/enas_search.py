@@ -32,10 +32,10 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
-from common.progress import progress_bar
 
 from common.errors import InputError
 from common.plots import _save
+from common.progress import progress_bar
 from common.training import seed_everything
 
 from .enas_controller import Controller

@@ -113,7 +113,8 @@ class EnsembleClassifier(ActionClassifier):
         self._check_inputs()
         self.labels = list(data.action_names)
         summary = {name: m.fit(data) for name, m in self.members.items()}
-        out = {"members": {n: {k: v for k, v in s.items() if k not in ("loss", "val_top1")} for n, s in summary.items()},
+        out = {"members": {n: {k: v for k, v in s.items() if k not in ("loss", "val_top1")}
+                           for n, s in summary.items()},
                "n_parameters": sum(s.get("n_parameters", 0) for s in summary.values())}
         if data.val:
             y = np.array([s.action for s in data.val])

@@ -11,7 +11,7 @@ from typing import Any, Dict, List, Optional
 import torch
 from torch import nn
 
-from .nas_ops import ChildNet, Head, FactorizedReduce, ReLUConvBN, init_weights, macro_op
+from .nas_ops import ChildNet, FactorizedReduce, Head, ReLUConvBN, init_weights, macro_op
 from .nas_space import MACRO_OPS
 
 

@@ -15,7 +15,7 @@ from torch.nn import functional as F
 
 from common.errors import InputError
 
-from .nas_ops import ChildNet, Head, calibrate, init_weights, micro_op, ReLUConvBN
+from .nas_ops import ChildNet, Head, ReLUConvBN, calibrate, init_weights, micro_op
 from .nas_space import MICRO_OPS
 
 

@@ -17,7 +17,7 @@ from typing import Callable, Dict
 
 import numpy as np
 
-from .body import J, N_JOINTS, Body, forward_kinematics
+from .body import N_JOINTS, Body, J, forward_kinematics
 
 ACTIONS = ("walk", "run", "jump", "squat", "wave", "clap", "punch", "kick", "bow", "sit_down", "raise_arms",
            "turn")

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from ..camera import Camera
-from .body import J, N_JOINTS, Body
+from .body import N_JOINTS, Body, J
 
 SHIFT = 4                      # sub-pixel bits for OpenCV drawing
 _S = float(1 << SHIFT)

@@ -23,16 +23,23 @@ from typing import Dict, List, Optional
 
 import cv2
 import numpy as np
-from ..progress import progress_bar
 
 from ..camera import Camera, load_h36m_cameras
 from ..dataset import Dataset, Sample
 from ..errors import InputError
 from ..paths import CACHE_DIR, shared
+from ..progress import progress_bar
 from .body import sample_body
 from .motion import ACTIONS, animate
-from .render import (body_primitives, render_background, render_frames, sample_appearance, sample_lighting,
-                     shadow_polygons, visibility)
+from .render import (
+    body_primitives,
+    render_background,
+    render_frames,
+    sample_appearance,
+    sample_lighting,
+    shadow_polygons,
+    visibility,
+)
 
 #: bump when the generator changes what it produces, so that old caches are not reused
 VERSION = 3

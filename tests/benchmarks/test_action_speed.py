@@ -45,7 +45,8 @@ def test_main_writes_all_rows(tmp_path, arch_file):
         assert r["total"]["2"]["clips_per_s"] < min(r["encode"]["2"]["clips_per_s"], r["model"]["2"]["clips_per_s"])
     shapes = {(r["dim"], r["encoder"]): tuple(r["image_shape"]) for r in results}
     assert shapes[("2d", "pose_image")] == (2, 32, 17) and shapes[("3d", "enhanced_spmf")] == (3, 32, 32)
-    assert shapes[("2d", "pose_image streams")] == (6, 32, 17) and shapes[("3d", "joints+bones+motion")] == (3, 3, 32, 17)
+    assert shapes[("2d", "pose_image streams")] == (6, 32, 17)
+    assert shapes[("3d", "joints+bones+motion")] == (3, 3, 32, 17)
     # the ensemble holds three pose_cnn of one stream each: three times the parameters of one, slower than one
     one = next(r for r in results if (r["dim"], r["encoder"], r["classifier"]) == ("2d", "pose_image", "pose_cnn"))
     ens = next(r for r in results if (r["dim"], r["classifier"]) == ("2d", "ensemble"))

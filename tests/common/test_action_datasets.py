@@ -3,13 +3,13 @@ import shutil
 
 import numpy as np
 import pytest
+from real_data import need
 
 from common.errors import InputError
 from common.ntu import ntu_sample, ntu_samples, read_label_map
 from common.penn_action import PENN_ACTIONS, carve, penn_sample, penn_samples
 from common.readers import read_penn_mat
 from common.skeleton import get_layout
-from real_data import need  # noqa: E402
 
 H36M = get_layout("h36m17")
 

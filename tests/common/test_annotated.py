@@ -9,12 +9,12 @@ import shutil
 import cv2
 import numpy as np
 import pytest
+from real_data import need, rgb
 
 from common.annotated import MPII_HEAD_FACTOR, coco_people, kinect_clip, kinect_clips, mpii_people
 from common.errors import InputError
 from common.readers import read_ntu_skeleton
 from common.skeleton import NTU25
-from real_data import need, rgb  # noqa: E402
 
 NTU_STEM = "S001C001P001R001A001"
 

@@ -2,11 +2,10 @@
 import numpy as np
 import torch
 
+import stage3_action  # noqa: F401
 from common.augment import scale_bones
 from common.registry import build
 from common.skeleton import H36M17
-
-import stage3_action  # noqa: F401
 
 
 def test_numpy_and_torch_agree():
@@ -54,5 +53,6 @@ def test_poseaug_style_camera_and_proportion_changes():
     f = part_factors(H36M17, torch.tensor([[0.5, 0.0, -0.5]]), 1.0)[0]
     legs = [H36M17[n] for n in ("r_hip", "r_knee", "l_ankle")]
     arms = [H36M17[n] for n in ("l_shoulder", "r_wrist")]
-    assert torch.allclose(f[legs], torch.exp(torch.tensor(0.5))) and torch.allclose(f[arms], torch.exp(torch.tensor(-0.5)))
+    assert torch.allclose(f[legs], torch.exp(torch.tensor(0.5)))
+    assert torch.allclose(f[arms], torch.exp(torch.tensor(-0.5)))
     assert f[0] == 1 and f[H36M17["thorax"]] == 1

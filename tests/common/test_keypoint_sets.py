@@ -6,13 +6,13 @@ import random
 
 import numpy as np
 import pytest
+from real_data import need
 
 from common.annotated import coco_people
 from common.errors import InputError
 from common.keypoint_sets import FILE_ALIASES, layout_from_keypoint_names, normalise_name
 from common.readers import read_coco_keypoints, read_coco_results
 from common.skeleton import H36M17, flip, from_h36m17, get_layout, shared_joints, to_h36m17
-from real_data import need  # noqa: E402
 
 H = H36M17.index
 LIMBS = ["r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "l_shoulder", "l_elbow", "l_wrist",

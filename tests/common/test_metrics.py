@@ -3,8 +3,19 @@ import numpy as np
 import pytest
 
 from common.errors import InputError
-from common.metrics import (confusion, mpjpe, n_mpjpe, p_mpjpe, pck, pck3d, pckh, procrustes_align, top1,
-                            torso_size, velocity_error)
+from common.metrics import (
+    confusion,
+    mpjpe,
+    n_mpjpe,
+    p_mpjpe,
+    pck,
+    pck3d,
+    pckh,
+    procrustes_align,
+    top1,
+    torso_size,
+    velocity_error,
+)
 from common.skeleton import H36M17
 
 

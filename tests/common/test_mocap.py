@@ -3,7 +3,15 @@ import numpy as np
 import pytest
 
 from common.errors import InputError
-from common.mocap import EVAL_SUBJECTS, TRAIN_SUBJECTS, cap_frames, centre_on_origin, h36m_cameras, mocap_samples, resample
+from common.mocap import (
+    EVAL_SUBJECTS,
+    TRAIN_SUBJECTS,
+    cap_frames,
+    centre_on_origin,
+    h36m_cameras,
+    mocap_samples,
+    resample,
+)
 from common.motion import motion_files
 from common.paths import shared
 

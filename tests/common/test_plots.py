@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from common.errors import InputError
-from common.plots import (draw_skeleton2d, limb_sides, plot_confusion, plot_curves, plot_skeleton3d,
-                          write_overlay_video)
+from common.plots import draw_skeleton2d, limb_sides, plot_confusion, plot_curves, plot_skeleton3d, write_overlay_video
 from common.skeleton import H36M17
 
 # a standing h36m17 pose in the camera frame (metres; x right, y down, z forward), 3 m in front of the camera

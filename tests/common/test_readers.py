@@ -4,13 +4,11 @@ import json
 
 import numpy as np
 import pytest
+from real_data import need
 
 from common import readers
 from common.errors import InputError
 from common.paths import shared
-from real_data import need  # noqa: E402
-
-
 
 READERS = [(readers.read_penn_mat, ".mat"), (readers.read_ntu_skeleton, ".skeleton"),
            (readers.read_h36m_npz, ".npz"), (readers.read_h36m_detections, ".npy"),
@@ -82,7 +80,10 @@ def test_h36m_files():
     assert 0.7 < np.median(j["kps3d"][:, 0, 2]) < 1.1  # world z up: the pelvis height
     # world and camera 3D agree up to a rigid motion: same bone lengths
     edges = [(0, 1), (1, 2), (2, 3), (8, 11), (11, 12), (12, 13)]
-    bl = lambda k: np.linalg.norm(k[:, [a for a, _ in edges]] - k[:, [c for _, c in edges]], axis=-1)
+
+    def bl(k):
+        return np.linalg.norm(k[:, [a for a, _ in edges]] - k[:, [c for _, c in edges]], axis=-1)
+
     np.testing.assert_allclose(bl(j["kps3d"]), bl(b["kps3d"]), atol=1e-6)
     d = readers.read_h36m_detections(need("h36m", "test_h36m_2d_detection.npy"))
     assert d["kps2d"].shape == (4, 17, 2) and d["scores"].shape == (4, 17)

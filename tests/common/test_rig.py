@@ -22,7 +22,8 @@ H = H36M17.index
     ("lfemur", ("l", "femur")), ("rradius", ("r", "radius")), ("LHipJoint", ("l", "hipjoint")),
     ("lowerback", (None, "lowerback")), ("Spine1", (None, "spine")), ("HeadTop_End", (None, "headtopend")),
     ("Character1_LeftHand", ("l", "hand")), ("LEFTUPLEG", ("l", "upleg")), ("right_knee", ("r", "knee")),
-    ("UpperArm_L", ("l", "upperarm")), ("LUArm", ("l", "uarm")), ("RFArm", ("r", "farm")), ("LShin", ("l", "shin")), ("CC_Base_R_ThighTwist01", ("r", "thightwist")), ("hand.R", ("r", "hand")),
+    ("UpperArm_L", ("l", "upperarm")), ("LUArm", ("l", "uarm")), ("RFArm", ("r", "farm")), ("LShin", ("l", "shin")),
+    ("CC_Base_R_ThighTwist01", ("r", "thightwist")), ("hand.R", ("r", "hand")),
 ])
 def test_name_words(name, expected):
     assert name_words(name) == expected
@@ -30,8 +31,9 @@ def test_name_words(name, expected):
 
 #: (convention, joint (name, parent) list, expected rig joint of each placed h36m17 joint)
 RIGS = {
-    "mixamo": ([("mixamorig:Hips", None), ("mixamorig:Spine", "mixamorig:Hips"), ("mixamorig:Spine1", "mixamorig:Spine"),
-                ("mixamorig:Spine2", "mixamorig:Spine1"), ("mixamorig:Neck", "mixamorig:Spine2"),
+    "mixamo": ([("mixamorig:Hips", None), ("mixamorig:Spine", "mixamorig:Hips"),
+                ("mixamorig:Spine1", "mixamorig:Spine"), ("mixamorig:Spine2", "mixamorig:Spine1"),
+                ("mixamorig:Neck", "mixamorig:Spine2"),
                 ("mixamorig:Head", "mixamorig:Neck"), ("mixamorig:HeadTop_End", "mixamorig:Head")]
                + [(f"mixamorig:{S}{j}", f"mixamorig:{S}{p}" if p else "mixamorig:Spine2") for S in ("Left", "Right")
                   for j, p in (("Shoulder", None), ("Arm", "Shoulder"), ("ForeArm", "Arm"), ("Hand", "ForeArm"))]
@@ -46,7 +48,8 @@ RIGS = {
                   (("clavicle", None), ("upperarm", "clavicle"), ("lowerarm", "upperarm"), ("hand", "lowerarm"),
                    ("upperarm_twist_01", "upperarm"))]
                + [(f"{j}_{s}", f"{p}_{s}" if p else "pelvis") for s in "lr" for j, p in
-                  (("thigh", None), ("calf", "thigh"), ("foot", "calf"), ("ball", "foot"), ("thigh_twist_01", "thigh"))],
+                  (("thigh", None), ("calf", "thigh"), ("foot", "calf"), ("ball", "foot"),
+                   ("thigh_twist_01", "thigh"))],
                {"l_hip": "thigh_l", "r_knee": "calf_r", "l_ankle": "foot_l", "r_shoulder": "upperarm_r",
                 "l_elbow": "lowerarm_l", "r_wrist": "hand_r", "head": "head"}),
     "biped": ([("Bip01", None), ("Bip01 Pelvis", "Bip01"), ("Bip01 Spine", "Bip01 Pelvis"),
@@ -202,7 +205,8 @@ def test_every_shared_bvh_source(source, unit, leg):
         assert 1.35 < np.percentile(k[:, H["head"], 2] - ankle, 95) < 2.0
         toes = {s: [i for i, n in enumerate(names) if name_words(n)[0] == s and "toe" in name_words(n)[1]][0]
                 for s in "lr"}
-        fwd = 0.5 * (rig.joints[:, toes["l"]] + rig.joints[:, toes["r"]]) - 0.5 * (k[:, H["l_ankle"]] + k[:, H["r_ankle"]])
+        fwd = (0.5 * (rig.joints[:, toes["l"]] + rig.joints[:, toes["r"]])
+               - 0.5 * (k[:, H["l_ankle"]] + k[:, H["r_ankle"]]))
         left = np.cross([0.0, 0.0, 1.0], fwd)
         for a in ("hip", "shoulder"):
             assert np.median(np.sum((k[:, H["l_" + a]] - k[:, H["r_" + a]]) * left, -1)) > 0, (f, a)

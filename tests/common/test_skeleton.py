@@ -3,10 +3,10 @@ import glob
 
 import numpy as np
 import pytest
+from real_data import need
 
 from common.errors import InputError
-from common.skeleton import (H36M17, LAYOUTS, NTU25, PENN13, flip, from_h36m17, get_layout, to_h36m17)
-from real_data import need  # noqa: E402
+from common.skeleton import H36M17, LAYOUTS, NTU25, PENN13, flip, from_h36m17, get_layout, to_h36m17
 
 H = H36M17.index
 LIMBS = ["r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "l_shoulder", "l_elbow", "l_wrist",

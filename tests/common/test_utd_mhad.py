@@ -2,13 +2,13 @@
 dataset's cross-subject splits."""
 import numpy as np
 import pytest
+from real_data import need
 from scipy.io import savemat
 
 from common.errors import InputError
 from common.readers import read_utd_skeleton
 from common.skeleton import H36M17, UTD20, from_h36m17, to_h36m17
 from common.utd_mhad import KINECT_CAMERA, UTD_ACTIONS, parse_name, utd_sample, utd_samples
-from real_data import need
 
 #: UTD-MHAD's right-arm actions (the dataset's descriptions): swipe left/right, wave, throw, draw x / circles /
 #: triangle, knock, catch
@@ -33,7 +33,7 @@ def test_right_arm_actions_move_the_right_wrist():
     for prefix in RIGHT_ARM:
         for f in _files(prefix):
             s = utd_sample(f)
-            path = lambda j: np.linalg.norm(np.diff(s.joints3d[:, j], axis=0), axis=-1).sum()  # noqa: E731
+            path = lambda j, s=s: np.linalg.norm(np.diff(s.joints3d[:, j], axis=0), axis=-1).sum()  # noqa: E731
             assert path(H36M17["r_wrist"]) > 2 * path(H36M17["l_wrist"]), f.name
 
 

@@ -3,13 +3,20 @@ import zipfile
 
 import numpy as np
 import pytest
+from real_data import need
 
 from common.errors import InputError
 from common.rig import up_rotation
 from common.skeleton import H36M17, from_h36m17, get_layout, to_h36m17
-from common.videopose3d import (H36M32_KEPT, is_positions_2d_file, load_positions_2d, load_positions_3d,
-                                metadata_2d, write_positions_2d, write_positions_3d)
-from real_data import need
+from common.videopose3d import (
+    H36M32_KEPT,
+    is_positions_2d_file,
+    load_positions_2d,
+    load_positions_3d,
+    metadata_2d,
+    write_positions_2d,
+    write_positions_3d,
+)
 
 H = H36M17.index
 # A standing person in metres, z up, facing +x, so the person's left is +y; the neck joint (H36M joint 9, at the

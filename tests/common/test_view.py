@@ -1,11 +1,11 @@
 """The body frame: the same motion seen from any camera gives the same sequence."""
 import numpy as np
+from real_data import need
 from scipy.spatial.transform import Rotation
 
 from common.skeleton import H36M17
 from common.utd_mhad import utd_sample
 from common.view import body_frame, to_body_frame
-from real_data import need
 
 
 def _walk():

@@ -5,8 +5,16 @@ import pytest
 from common import crop as C
 from common import metrics
 from common.synth.world import build_synthetic
-from joint.data import (AUGMENT_DEFAULTS, STORE_MARGIN, TrainStore, clip_frames, depth_targets, targets_in_crop, eval_crops,
-                        to_camera)
+from joint.data import (
+    AUGMENT_DEFAULTS,
+    STORE_MARGIN,
+    TrainStore,
+    clip_frames,
+    depth_targets,
+    eval_crops,
+    targets_in_crop,
+    to_camera,
+)
 from joint.evaluate import clip_starts
 
 TINY = {"frames": 12, "image_size": 128, "subjects": {"train": 1, "val": 1, "test": 1},

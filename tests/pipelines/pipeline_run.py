@@ -6,7 +6,8 @@ import sys
 from common.paths import REPO_ROOT
 
 
-def run_pipeline(tmp_path, pipeline: str, *sets: str, work: str = "out", check: bool = True) -> subprocess.CompletedProcess:
+def run_pipeline(tmp_path, pipeline: str, *sets: str, work: str = "out",
+                 check: bool = True) -> subprocess.CompletedProcess:
     """``run.py PIPELINE --work-dir TMP/WORK --set SETS...`` with ``HAR_CACHE_DIR=TMP/cache`` (other options, such
     as ``--input FILE``, may follow the sets); with ``check`` a non-zero exit fails the test with the end of
     stderr."""

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from pipeline_run import run_pipeline
 
 from common.paths import shared
-from pipeline_run import run_pipeline
 
 pytestmark = pytest.mark.skipif(not (shared("mocap", "bandai").is_dir() and shared("h36m", "cameras.pkl").is_file()),
                                 reason="needs ../shared/data/mocap and h36m/cameras.pkl")
@@ -47,7 +47,7 @@ def run(tmp, *sets, work="out", check=True):
 
 
 def test_standard_split_and_protocols(npz):
-    r = run(npz)
+    run(npz)
     rep = json.loads((npz / "out" / "report.json").read_text())["stage2_lift"]
     # the test subjects at every frame, through their own 4 cameras; the trained ones never
     assert set(rep["per_file"]) == {"S9/Walking 1", "S11/Walking 1"}

@@ -4,14 +4,15 @@ import json
 
 import numpy as np
 import pytest
+from pipeline_run import run_pipeline
 
 from common.paths import shared
-from pipeline_run import run_pipeline
 
 BANDAI = shared("mocap", "bandai")
 pytestmark = pytest.mark.skipif(not BANDAI.is_dir(), reason="needs ../shared/data/mocap")
-TINY = ["data.synthetic_cfg.subjects.train=2", "data.synthetic_cfg.subjects.val=1", "data.synthetic_cfg.subjects.test=1",
-        "data.synthetic_cfg.per_class.train=1", "data.synthetic_cfg.per_class.val=1",
+TINY = ["data.synthetic_cfg.subjects.train=2", "data.synthetic_cfg.subjects.val=1",
+        "data.synthetic_cfg.subjects.test=1", "data.synthetic_cfg.per_class.train=1",
+        "data.synthetic_cfg.per_class.val=1",
         "data.synthetic_cfg.per_class.test=1", "data.synthetic_cfg.frames=8", "data.mocap_fps=5",
         "stages.stage2_lift.epochs=2", "stages.stage2_lift.synth_epochs=2", "stages.stage2_lift.width=32"]
 
@@ -96,7 +97,8 @@ def test_motion_dir_takes_every_format(folders):
             (mixed / f).symlink_to(mocap / "hdm05" / f)
         (mixed / "data" / "characters" / "humanoid3d.txt").symlink_to(
             mocap / "deepmimic" / "data" / "characters" / "humanoid3d.txt")
-        (mixed / "data" / "motions" / "kick.txt").symlink_to(mocap / "deepmimic" / "data" / "motions" / "humanoid3d_kick.txt")
+        (mixed / "data" / "motions" / "kick.txt").symlink_to(
+            mocap / "deepmimic" / "data" / "motions" / "humanoid3d_kick.txt")
         (mixed / "README.md").write_text("not motion")
         _h36m17_as_npz(mixed / "data_3d_test.npz", BANDAI / "dataset-1_bye_normal_001.bvh")
     run(tmp, f"data.mocap_dirs=[{tmp / 'train'}]", f"data.motion_dir={mixed}", work="mixed_out")
@@ -113,7 +115,8 @@ def _bad_files(tmp):
     head, motion = pymo.split("MOTION")
     rows = motion.strip().split("\n")
     cases = {
-        "missing_channels": ("MOTION\n".join([head, "\n".join(rows[:2] + [" ".join(r.split()[:-1]) for r in rows[2:]])]),
+        "missing_channels": ("MOTION\n".join([head,
+                                              "\n".join(rows[:2] + [" ".join(r.split()[:-1]) for r in rows[2:]])]),
                              "channels"),
         "nan": (head + "MOTION\n" + "\n".join(rows[:2] + [rows[2].replace(rows[2].split()[5], "nan", 1)] + rows[3:]),
                 "non-finite"),

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from pipeline_run import run_pipeline
 
 from common.paths import shared
-from pipeline_run import run_pipeline
 from common.penn_action import PENN_ACTIONS
 from common.readers import read_penn_mat
 
@@ -73,7 +73,8 @@ def test_penn_action_lifted_to_3d(folders):
             "stages.stage2_lift.train_data.real_mocap=false", "stages.stage2_lift.train_data.synthetic_cfg.frames=8",
             "stages.stage2_lift.train_data.synthetic_cfg.subjects.train=2",
             "stages.stage2_lift.train_data.synthetic_cfg.per_class.train=1"]
-    r = run_pipeline(tmp, "pipelines/penn_action_3d.yaml", *tiny(tmp, "stages.stage3_action.width=8", *lift), work="lifted")
+    r = run_pipeline(tmp, "pipelines/penn_action_3d.yaml", *tiny(tmp, "stages.stage3_action.width=8", *lift),
+                     work="lifted")
     assert "stage2_lift: trains on its own data section (mocap)" in r.stdout
     rep = json.loads((tmp / "lifted" / "report.json").read_text())
     assert "stage2_lift" not in rep  # no 3D ground truth to measure the lifter against

@@ -5,10 +5,10 @@ import json
 import cv2
 import numpy as np
 import pytest
+from pipeline_run import run_pipeline
 
 from common.handoff import Pose2DSeq
 from common.paths import shared
-from pipeline_run import run_pipeline
 
 pytest.importorskip("mediapipe")
 COCO, MPII, VIDEO = shared("images", "coco"), shared("images", "mpii"), shared("video", "test.avi")

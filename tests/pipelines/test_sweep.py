@@ -12,10 +12,10 @@ import yaml
 
 optuna = pytest.importorskip("optuna")
 
-from common.paths import REPO_ROOT  # noqa: E402
-from common.training import epoch_reporter, train_epochs  # noqa: E402
-from pipelines import sweep  # noqa: E402
-from pipelines.run import main, parse_args, resolve_pipeline  # noqa: E402
+from common.paths import REPO_ROOT
+from common.training import epoch_reporter, train_epochs
+from pipelines import sweep
+from pipelines.run import main, parse_args, resolve_pipeline
 
 LR, WIDTH = "stages.stage3_action.lr", "stages.stage3_action.width"
 #: poses only (no frames), 12 classes x 2 subjects x 2 clips to train on, one pose_cnn of width 4-12

@@ -5,11 +5,11 @@ import json
 
 import numpy as np
 import pytest
+from pipeline_run import run_pipeline
 from scipy.io import savemat
 
 from common.paths import shared
 from common.utd_mhad import UTD_ACTIONS
-from pipeline_run import run_pipeline
 
 UTD = shared("utd_mhad")
 VIDEO = shared("video", "test.avi")

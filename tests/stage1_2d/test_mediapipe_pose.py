@@ -19,13 +19,14 @@ import pytest
 
 pytest.importorskip("mediapipe")
 
-from common.dataset import Sample  # noqa: E402
-from common.errors import InputError  # noqa: E402
-from common.metrics import torso_size  # noqa: E402
-from common.readers import read_coco_keypoints, read_h36m_npz  # noqa: E402
-from common.skeleton import COCO17, H36M17  # noqa: E402
-from stage1_2d.mediapipe_pose import MediaPipePose  # noqa: E402
-from real_data import need, rgb  # noqa: E402
+from real_data import need, rgb
+
+from common.dataset import Sample
+from common.errors import InputError
+from common.metrics import torso_size
+from common.readers import read_coco_keypoints, read_h36m_npz
+from common.skeleton import COCO17, H36M17
+from stage1_2d.mediapipe_pose import MediaPipePose
 
 PCK_BAR = 0.80  # measured 0.824 (module docstring)
 

@@ -12,13 +12,13 @@ import torch
 
 pytest.importorskip("mmcv.ops", reason="mmpose models need the full mmcv")
 
-from common.dataset import Dataset, Sample  # noqa: E402
-from common.errors import InputError  # noqa: E402
-from common.metrics import pck, torso_size  # noqa: E402
-from common.registry import lookup  # noqa: E402
-from common.skeleton import H36M17  # noqa: E402
-from common import crop as C  # noqa: E402
-from stage1_2d.mmpose_topdown import MMPoseTopdown, flip_offset  # noqa: E402
+from common import crop as C
+from common.dataset import Dataset, Sample
+from common.errors import InputError
+from common.metrics import pck, torso_size
+from common.registry import lookup
+from common.skeleton import H36M17
+from stage1_2d.mmpose_topdown import MMPoseTopdown, flip_offset
 
 TINY_CONFIG = """
 input_size = (64, 64)
@@ -305,11 +305,12 @@ def test_given_boxes_are_cropped(tiny_config, monkeypatch):
 def test_shipped_rtmpose_config_builds_offline(monkeypatch):
     """mmpose's own RTMPose-t config (its backbone initialises from a URL) builds without any network access."""
     import socket
-
-    import mmpose
     from pathlib import Path
 
-    cfg = Path(mmpose.__file__).parent / ".mim/configs/body_2d_keypoint/rtmpose/coco/rtmpose-t_8xb256-420e_coco-256x192.py"
+    import mmpose
+
+    cfg = (Path(mmpose.__file__).parent
+           / ".mim/configs/body_2d_keypoint/rtmpose/coco/rtmpose-t_8xb256-420e_coco-256x192.py")
     if not cfg.is_file():
         pytest.skip(f"{cfg} is not in this mmpose install")
 

@@ -3,9 +3,16 @@ import pytest
 import torch
 
 from common.skeleton import get_layout
-from stage2_lift.geometric_search import (bone_lengths, default_intrinsics, fit_translation, geometric_search,
-                                          mirrored_bone_pairs, reprojection_error, scaled_bone_prior,
-                                          sequence_bone_prior)
+from stage2_lift.geometric_search import (
+    bone_lengths,
+    default_intrinsics,
+    fit_translation,
+    geometric_search,
+    mirrored_bone_pairs,
+    reprojection_error,
+    scaled_bone_prior,
+    sequence_bone_prior,
+)
 from stage2_lift.lifting import project
 
 LAYOUT = get_layout("h36m17")

@@ -1,10 +1,13 @@
 import pytest
-
-from common.registry import build
+from lifter_checks import (
+    check_checkpoint_round_trip,
+    check_converges_and_beats_mean_pose,
+    check_flip_symmetric,
+    check_rejects_wrong_layout,
+)
 
 import stage2_lift  # noqa: F401
-from lifter_checks import (check_checkpoint_round_trip, check_converges_and_beats_mean_pose, check_flip_symmetric,
-                           check_rejects_wrong_layout)
+from common.registry import build
 
 SMALL = {"type": "martinez_mlp", "width": 128, "epochs": 12, "batch_size": 128}
 

@@ -1,12 +1,15 @@
 import pytest
 import torch
-
-from common.errors import InputError
-from common.registry import build
+from lifter_checks import (
+    check_checkpoint_round_trip,
+    check_converges_and_beats_mean_pose,
+    check_flip_symmetric,
+    check_rejects_wrong_layout,
+)
 
 import stage2_lift  # noqa: F401
-from lifter_checks import (check_checkpoint_round_trip, check_converges_and_beats_mean_pose, check_flip_symmetric,
-                           check_rejects_wrong_layout)
+from common.errors import InputError
+from common.registry import build
 from stage2_lift.mmpose_lifter import SHIPPED_CONFIG, config_path
 
 SMALL = {"type": "mmpose_simplebaseline3d", "width": 64, "dropout": 0.1, "lr": 3e-3, "epochs": 12, "batch_size": 128}

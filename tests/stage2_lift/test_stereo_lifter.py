@@ -2,12 +2,11 @@ import numpy as np
 import pytest
 import torch
 
+import stage2_lift  # noqa: F401
 from common import metrics
 from common.errors import InputError
 from common.registry import build
 from pipelines.chain import gt_pose2d
-
-import stage2_lift  # noqa: F401
 from stage2_lift.lifting import collect_pairs, normalize, project
 
 SMALL = {"type": "stereo_lifter", "width": 128, "epochs": 10, "synth_epochs": 10, "batch_size": 128}

@@ -3,16 +3,19 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from lifter_checks import (
+    check_checkpoint_round_trip,
+    check_converges_and_beats_mean_pose,
+    check_flip_symmetric,
+    check_rejects_wrong_layout,
+)
 
+import stage2_lift  # noqa: F401
 from common.errors import InputError
 from common.handoff import Pose2DSeq
 from common.registry import build
-from pipelines.chain import gt_pose2d
-
-import stage2_lift  # noqa: F401
-from lifter_checks import (check_checkpoint_round_trip, check_converges_and_beats_mean_pose, check_flip_symmetric,
-                           check_rejects_wrong_layout)
 from common.resample import n_resampled, resample_time
+from pipelines.chain import gt_pose2d
 from stage2_lift.temporal_conv import TemporalConvNet, receptive_field
 
 SMALL = {"type": "temporal_conv", "channels": 64, "filter_widths": [3, 3], "epochs": 10, "batch_size": 64}

@@ -1,15 +1,18 @@
 import numpy as np
 import pytest
 import torch
+from lifter_checks import (
+    check_checkpoint_round_trip,
+    check_converges_and_beats_mean_pose,
+    check_flip_symmetric,
+    check_rejects_wrong_layout,
+)
 
+import stage2_lift  # noqa: F401
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.registry import build
 from pipelines.chain import gt_pose2d
-
-import stage2_lift  # noqa: F401
-from lifter_checks import (check_checkpoint_round_trip, check_converges_and_beats_mean_pose, check_flip_symmetric,
-                           check_rejects_wrong_layout)
 from stage2_lift.two_stream_mlp import TwoStreamLifter, TwoStreamMLP
 
 SMALL = {"type": "two_stream_mlp", "width": 96, "epochs": 10, "batch_size": 128}

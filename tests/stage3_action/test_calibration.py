@@ -5,12 +5,11 @@ import pytest
 import torch
 from torch import nn
 
+import stage3_action  # noqa: F401
 from common.handoff import Pose3DSeq
 from common.registry import build
 from pipelines.chain import gt_pose3d
 from stage3_action.classifier import fit_temperature
-
-import stage3_action  # noqa: F401
 
 
 class _Fixed(nn.Module):

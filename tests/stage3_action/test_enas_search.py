@@ -111,7 +111,7 @@ class ToyShared(nn.Module):
             self.register_buffer(f"mask_{op}", m)
 
     def forward(self, x, arc):
-        ops = [l["op"] for l in arc["layers"]] if "layers" in arc else [n[1] for n in arc["normal"]]
+        ops = [layer["op"] for layer in arc["layers"]] if "layers" in arc else [n[1] for n in arc["normal"]]
         return torch.stack([self.paths[o](x * getattr(self, f"mask_{o}")) for o in ops]).mean(0)
 
 
@@ -151,7 +151,7 @@ def test_enas_search_finds_informative_op(tmp_path):
     assert seen == [0, 1, 2, 3] and len(out["history"]) == 4
     for h in out["history"]:
         assert {"train_loss", "mean_reward", "baseline", "entropy", "controller_loss", "seconds"} <= set(h)
-    assert "conv_5x5" in [l["op"] for l in out["arc"]["layers"]]
+    assert "conv_5x5" in [layer["op"] for layer in out["arc"]["layers"]]
     assert out["val_acc_shared"] > 0.85 and out["val_acc_shared"] == out["candidates"][0][1]
     blind = {"layers": [{"op": "conv_3x3", "skips": []}, {"op": "max_pool_3x3", "skips": [0]}]}
     with torch.no_grad():                                   # the accuracy really depends on the arc

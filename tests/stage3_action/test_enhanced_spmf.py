@@ -2,10 +2,9 @@ import cv2
 import numpy as np
 import pytest
 
+import stage3_action.enhanced_spmf  # noqa: F401  (registers the encoder)
 from common.errors import InputError
 from common.registry import build
-
-import stage3_action.enhanced_spmf  # noqa: F401  (registers the encoder)
 
 
 def _enc(**opts):

@@ -2,12 +2,11 @@
 import numpy as np
 import pytest
 
+import stage3_action  # noqa: F401
 from common.errors import InputError
 from common.registry import build
 from pipelines.chain import gt_pose2d, gt_pose3d
 from stage3_action.ensemble import choose_weights, simplex_grid
-
-import stage3_action  # noqa: F401
 
 MEMBER = {"type": "pose_cnn", "epochs": 3, "width": 8}
 
@@ -70,7 +69,8 @@ def test_2d_and_3d_members(tiny_poses):
 
 @pytest.mark.parametrize("cfg,match", [
     ({}, "members"), ({"members": {"a": {}}}, "type"), ({"members": {"a": {"type": "ensemble"}}}, "type"),
-    ({"members": {"a": MEMBER}, "weights": [1, 2]}, "weights"), ({"members": {"a": MEMBER}, "weight_step": 0.3}, "divide"),
+    ({"members": {"a": MEMBER}, "weights": [1, 2]}, "weights"),
+    ({"members": {"a": MEMBER}, "weight_step": 0.3}, "divide"),
     ({"members": {"a": MEMBER}, "criterion": "auc"}, "criterion"), ({"members": {"a": MEMBER}, "epochs": 3}, "unknown"),
     ({"members": {"a": {**MEMBER, "aug_sped": 1}}}, "unknown")])
 def test_bad_options(cfg, match):

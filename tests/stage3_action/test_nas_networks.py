@@ -54,7 +54,7 @@ def unused_op_params(net, arc):
     used, unused = [], []
     if isinstance(net, MicroNet):
         for kind, cell in zip(net.kinds, net.cells):
-            for ops, (x, xo, y, yo) in zip(cell.ops, arc[kind]):
+            for ops, (_x, xo, _y, yo) in zip(cell.ops, arc[kind]):
                 for side, chosen in (("x", xo), ("y", yo)):
                     for name in MICRO_OPS:
                         (used if name == chosen else unused).append(list(ops[side][name].parameters()))
@@ -162,7 +162,7 @@ def test_fixed_network_learns(space):
     net = (MicroNet(2, 4, 8, 1, 2, arc=arc) if space == "micro" else MacroNet(2, 4, 8, 4, arc=arc))
     opt = torch.optim.Adam(net.parameters(), lr=1e-2)
     losses = []
-    for step in range(40):
+    for _step in range(40):
         idx = torch.as_tensor(rng.integers(0, len(xtr), 32))
         loss = nn.functional.cross_entropy(net(xtr[idx]), ytr[idx])
         opt.zero_grad()

@@ -1,13 +1,12 @@
 import numpy as np
 import pytest
 
+import stage3_action  # noqa: F401
 from common import metrics
 from common.errors import InputError
 from common.registry import build
 from pipelines.chain import gt_pose2d, gt_pose3d
 from stage3_action.clips import eval_windows, random_window, window_indices
-
-import stage3_action  # noqa: F401
 
 
 def test_pose_image_encoding():

@@ -3,14 +3,13 @@ synthetic task, saved and restored."""
 import numpy as np
 import pytest
 
+import stage3_action  # noqa: F401
 from common import metrics
 from common.errors import InputError
 from common.paths import REPO_ROOT
 from common.registry import build
 from pipelines.chain import gt_pose3d
 from stage3_action.nas_space import load_arch, random_arc, save_arch
-
-import stage3_action  # noqa: F401
 
 COMMITTED = sorted((REPO_ROOT / "configs" / "arch").glob("*.json"))
 
