@@ -42,6 +42,7 @@ def test_measure_in_process(prepared, name):
             assert positive(t["poses_per_s"]) and positive(t["median_s"]) and t["min_s"] <= t["max_s"]
 
 
+@pytest.mark.e2e
 def test_measure_in_fresh_process_with_memory(prepared):
     results = [LS.run_in_subprocess(prepared[n], BATCHES, repeats=1, min_time=0.01, threads=1) for n in NAMES]
     for res in results:

@@ -10,6 +10,8 @@ from pipeline_run import run_pipeline
 
 from common.paths import REPO_ROOT
 
+pytestmark = pytest.mark.e2e
+
 PIPE = "pipelines/joint_multitask.yaml"
 TINY = ["data.frames=12", "data.image_size=128", "data.subjects.train=1", "data.subjects.val=1",
         "data.subjects.test=1", "data.per_class.train=1", "data.per_class.val=1", "data.per_class.test=1",

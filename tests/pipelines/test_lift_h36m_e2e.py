@@ -8,8 +8,9 @@ from pipeline_run import run_pipeline
 
 from common.paths import shared
 
-pytestmark = pytest.mark.skipif(not (shared("mocap", "bandai").is_dir() and shared("h36m", "cameras.pkl").is_file()),
-                                reason="needs ../shared/data/mocap and h36m/cameras.pkl")
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(not (shared("mocap", "bandai").is_dir() and shared("h36m", "cameras.pkl").is_file()),
+                                 reason="needs ../shared/data/mocap and h36m/cameras.pkl")]
 TINY = ["data.train_subjects=[S1,S5]", "stages.stage2_lift.epochs=2", "stages.stage2_lift.width=32"]
 CLIPS = {"S1": "dataset-1_walk_normal_001", "S5": "dataset-1_bow_normal_001", "S9": "dataset-1_bye_normal_001",
          "S11": "dataset-1_guide_normal_001"}

@@ -9,7 +9,7 @@ from pipeline_run import run_pipeline
 from common.paths import shared
 
 BANDAI = shared("mocap", "bandai")
-pytestmark = pytest.mark.skipif(not BANDAI.is_dir(), reason="needs ../shared/data/mocap")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not BANDAI.is_dir(), reason="needs ../shared/data/mocap")]
 TINY = ["data.synthetic_cfg.subjects.train=2", "data.synthetic_cfg.subjects.val=1",
         "data.synthetic_cfg.subjects.test=1", "data.synthetic_cfg.per_class.train=1",
         "data.synthetic_cfg.per_class.val=1",

@@ -11,7 +11,7 @@ from common.penn_action import PENN_ACTIONS
 from common.readers import read_penn_mat
 
 PENN = shared("penn_action", "train")
-pytestmark = pytest.mark.skipif(not PENN.is_dir(), reason="needs ../shared/data/penn_action")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not PENN.is_dir(), reason="needs ../shared/data/penn_action")]
 
 
 @pytest.fixture(scope="module")

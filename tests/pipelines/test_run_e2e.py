@@ -9,6 +9,8 @@ from pipeline_run import run_pipeline
 
 from common.paths import shared
 
+pytestmark = pytest.mark.e2e
+
 TINY = ["data.frames=16", "data.image_size=128", "data.subjects.train=2", "data.subjects.val=1",
         "data.subjects.test=1", "data.per_class.train=2", "data.per_class.val=1", "data.per_class.test=1",
         "stages.stage1_2d.epochs=1", "stages.stage1_2d.frames_per_epoch=64", "stages.stage1_2d.val_frames=16",

@@ -89,6 +89,7 @@ def test_oracle_cannot_run_on_a_video(capsys, out, tmp_path):
     assert_one_line_error(rc, err, "needs ground truth", out)
 
 
+@pytest.mark.e2e
 def test_command_line_exit_status():
     r = subprocess.run([sys.executable, "pipelines/run.py", PIPE, "--set", "stages.stage1_2d.type=nope"],
                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)

@@ -5,10 +5,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 
 from common.paths import REPO_ROOT
 from stage3_action.nas_space import load_arch
+
+pytestmark = pytest.mark.e2e
 
 PIPELINE = {"device": "cpu", "seed": 0,
             "data": {"dataset": "synthetic", "render": False, "frames": 16,

@@ -10,6 +10,8 @@ from pipeline_run import run_pipeline
 from common.handoff import Pose2DSeq
 from common.paths import shared
 
+pytestmark = pytest.mark.e2e
+
 pytest.importorskip("mediapipe")
 COCO, MPII, VIDEO = shared("images", "coco"), shared("images", "mpii"), shared("video", "test.avi")
 #: MediaPipe on one crop per person: the ensemble's quickest setting

@@ -150,6 +150,7 @@ def test_bad_sweep_section_is_a_one_line_error(capsys, tmp_path, change, message
     assert not out.exists()  # nothing trained, no study created
 
 
+@pytest.mark.e2e
 def test_bad_sweep_section_exit_status_through_the_script(tmp_path):
     r = subprocess.run([sys.executable, "pipelines/run.py", str(write_pipeline(tmp_path, n_trails=3)),
                         "--work-dir", str(tmp_path / "out")], cwd=REPO_ROOT, capture_output=True, text=True,
@@ -249,6 +250,7 @@ def test_trials_failing_in_a_row_stop_the_sweep(capsys, tmp_path, monkeypatch):
     assert [t["state"] for t in json.loads((out / "sweep.json").read_text())["trials"]] == ["FAIL"] * 3
 
 
+@pytest.mark.e2e
 def test_a_study_measuring_another_metric_is_not_mixed_in(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(sweep.Objective, "measure", fake_measure)
     pipe, out = write_pipeline(tmp_path, n_trials=1, pruner=None), tmp_path / "out"
@@ -266,6 +268,7 @@ def run_script(tmp_path, pipe, *extra):
     return r
 
 
+@pytest.mark.e2e
 def test_real_sweep_resumes_a_killed_sqlite_study(tmp_path):
     """pose_cnn trained for real on ground-truth 2D, measured on the val split, with the default sqlite storage
     in the work dir, where an earlier process finished one trial and was killed during the next."""
@@ -299,6 +302,7 @@ def test_real_sweep_resumes_a_killed_sqlite_study(tmp_path):
     assert rep["best_value"] == study.best_value and rep["storage"] == url and rep["n_failed"] == 1
 
 
+@pytest.mark.e2e
 @pytest.mark.slow
 def test_real_sweep_journal_then_run_the_best(tmp_path):
     """Journal storage with real training, then run.py on the test split with the best trial's overrides (its

@@ -13,7 +13,7 @@ from common.utd_mhad import UTD_ACTIONS
 
 UTD = shared("utd_mhad")
 VIDEO = shared("video", "test.avi")
-pytestmark = pytest.mark.skipif(not UTD.is_dir(), reason="needs ../shared/data/utd_mhad")
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(not UTD.is_dir(), reason="needs ../shared/data/utd_mhad")]
 
 LIFT = ["stages.stage2_lift.epochs=1", "stages.stage2_lift.width=32", "stages.stage2_lift.train_data.real_mocap=false",
         "stages.stage2_lift.train_data.synthetic_cfg.frames=8",
