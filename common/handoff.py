@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Tuple
 import numpy as np
 
 from .errors import InputError
+from .io import atomic_path
 from .skeleton import get_layout
 
 
@@ -53,15 +52,8 @@ class _NpzMixin:
             v = getattr(self, f.name)
             arrays[f.name] = np.asarray(json.dumps(v)) if isinstance(v, (list, tuple, str)) else np.asarray(v)
         arrays["__kind__"] = np.asarray(type(self).__name__)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-        os.close(fd)
-        try:
-            with open(tmp, "wb") as fh:
-                np.savez_compressed(fh, **arrays)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
         return path
 
     @classmethod
@@ -214,6 +206,23 @@ class ActionResult(_NpzMixin):
 
 #: the open-set answer for an action outside the vocabulary
 UNKNOWN = "unknown"
+
+
+# ------------------------------------------------------------------ a dataset sample as a hand-off
+def gt_pose2d(sample) -> Pose2DSeq:
+    """The annotated 2D of a :class:`~common.dataset.Sample` as a hand-off; scores = its annotated scores
+    (visibility, say) where it has them, else 1."""
+    kp = np.asarray(sample.joints2d, np.float32)[None]
+    sc = (np.ones(kp.shape[:3], np.float32) if sample.scores is None
+          else np.asarray(sample.scores, np.float32)[None])
+    return Pose2DSeq(kp, sc, sample.image_size, sample.fps, sample.layout)
+
+
+def gt_pose3d(sample) -> Pose3DSeq:
+    """The sample's ground-truth 3D, root-relative, scores 1."""
+    j = np.asarray(sample.joints3d, np.float32)
+    j = (j - j[:, :1])[None]
+    return Pose3DSeq(j, np.ones(j.shape[:3], np.float32), sample.fps, sample.layout)
 
 
 def select_person(seq, person: int):

@@ -13,10 +13,12 @@ import numpy as np
 
 @contextlib.contextmanager
 def atomic_path(path, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it is renamed to ``path``, on error removed."""
+    """Yield a temporary path beside ``path``; on success it is renamed to ``path``, on error removed. The
+    temporary name ends in ``suffix`` when given (for writers that pick the format by extension: ``.png``,
+    ``.mp4``), else in ``path``'s suffix plus ``.tmp``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=(suffix or path.suffix) + ".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix or path.suffix + ".tmp")
     os.close(fd)
     tmp = Path(tmp)
     try:

@@ -4,9 +4,6 @@ frames and videos (OpenCV). Every file is written to a temporary name first, the
 """
 from __future__ import annotations
 
-import os
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, Sequence
 
@@ -16,6 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .errors import InputError
+from .io import atomic_path
 from .skeleton import Layout, get_layout
 
 __all__ = ["plot_skeleton3d", "plot_confusion", "draw_skeleton2d", "write_overlay_video", "plot_curves",
@@ -46,24 +44,9 @@ def limb_sides(layout) -> list:
     return [(p, c, side.get(c, "centre")) for p, c in L.edges]
 
 
-@contextmanager
-def _atomic(path, suffix: str):
-    """Yield a temporary path beside ``path`` (same suffix, so writers pick the format); rename it on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=suffix)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _save(fig: Figure, path) -> Path:
     FigureCanvasAgg(fig)
-    with _atomic(path, ".png") as tmp:
+    with atomic_path(path, ".png") as tmp:
         fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     return Path(path)
 
@@ -314,8 +297,8 @@ def write_overlay_video(frames, keypoints, layout, path, fps: float, scores=None
     if not float(fps) > 0:
         raise InputError(f"fps: expected > 0, got {fps}")
     h, w = np.asarray(frames[0]).shape[:2]
-    with _atomic(path, ".mp4") as tmp:
-        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (int(w), int(h)))
+    with atomic_path(path, ".mp4") as tmp:
+        writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), float(fps), (int(w), int(h)))
         if not writer.isOpened():
             raise OSError(f"{path}: OpenCV could not open an mp4v video writer")
         try:

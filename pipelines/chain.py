@@ -18,7 +18,7 @@ import stage2_lift  # noqa: F401
 import stage3_action  # noqa: F401
 from common import cache
 from common.dataset import Dataset, Sample
-from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
+from common.handoff import ActionResult, Pose2DSeq, gt_pose2d, gt_pose3d
 from common.noise import detector_noise
 from common.paths import repo_path
 from common.progress import progress_bar
@@ -27,16 +27,6 @@ from common.virtual_camera import virtual_views
 
 from .config import STAGE_KINDS, STAGE_TRAIN_DATA, is_path_key
 from .data import build_dataset, training_data_cfg
-
-
-def resolve_auto(cfg: dict) -> dict:
-    """Settle options whose value depends on the chain: ``stage3_action.input: auto`` -> 3d after a lifter,
-    else 2d."""
-    stages = cfg["stages"]
-    s3 = stages.get("stage3_action")
-    if s3 is not None and s3.get("input") == "auto":
-        s3["input"] = "3d" if "stage2_lift" in stages else "2d"
-    return cfg
 
 
 class Chain:
@@ -172,19 +162,6 @@ class Chain:
         return out
 
 
-def gt_pose2d(sample: Sample) -> Pose2DSeq:
-    """The sample's annotated 2D; scores = its annotated scores (visibility, say) where it has them, else 1."""
-    kp = np.asarray(sample.joints2d, np.float32)[None]
-    sc = np.ones(kp.shape[:3], np.float32) if sample.scores is None else np.asarray(sample.scores, np.float32)[None]
-    return Pose2DSeq(kp, sc, sample.image_size, sample.fps, sample.layout)
-
-
-def gt_pose3d(sample: Sample) -> Pose3DSeq:
-    j = np.asarray(sample.joints3d, np.float32)
-    j = (j - j[:, :1])[None]
-    return Pose3DSeq(j, np.ones(j.shape[:3], np.float32), sample.fps, sample.layout)
-
-
 def gt_input_for(part, sample: Sample):
     """Ground-truth input for an action classifier: 3D when it was trained on 3D, else 2D; None when the sample
     has no ground truth of that kind (2D-only datasets such as Penn Action)."""
@@ -193,4 +170,4 @@ def gt_input_for(part, sample: Sample):
     return gt_pose2d(sample)
 
 
-__all__ = ["Chain", "resolve_auto", "gt_pose2d", "gt_pose3d", "gt_input_for", "ActionResult"]
+__all__ = ["Chain", "gt_pose2d", "gt_pose3d", "gt_input_for", "ActionResult"]

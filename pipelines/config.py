@@ -23,6 +23,8 @@ import yaml
 from common.errors import InputError
 from common.registry import lookup
 
+from .data import EVAL_DATA_KEYS, data_defaults
+
 STAGE_KINDS = {"stage1_2d": "detector2d", "stage2_lift": "lifter", "stage3_action": "action"}
 TOP_LEVEL = ("device", "seed", "data", "stages", "joint", "sweep", "video")
 #: how ``--input`` is read: every ``stride``-th frame, at most ``max_frames`` of them (null: all)
@@ -30,8 +32,6 @@ VIDEO_DEFAULTS = {"stride": 1, "max_frames": None}
 #: a stage option any stage may have: a data section of its own to train on (a lifter trained on motion capture
 #: in a pipeline that evaluates on 2D-only videos, say); absent = the pipeline's data section
 STAGE_TRAIN_DATA = "train_data"
-#: data keys used only for evaluation, never for training (they never enter a checkpoint's cache key)
-EVAL_DATA_KEYS = ("test_dir", "motion_dir", "bvh_dir", "npz_2d", "coco_json", "mpii_json", "image_dir")
 #: option names holding file or folder paths: relative values given on the command line (``--set``,
 #: ``--overrides``) are made absolute against the current directory; relative values in pipeline files stay
 #: relative and resolve against the repository root (``common.paths.repo_path``)
@@ -87,7 +87,7 @@ def check_type(key: str, old: Any, new: Any) -> Any:
 class Resolver:
     """Resolves a raw pipeline dict; ``data_defaults(raw_data)`` gives the data section's defaults."""
 
-    def __init__(self, data_defaults: Callable[[dict], dict]):
+    def __init__(self, data_defaults: Callable[[dict], dict] = data_defaults):
         self.data_defaults = data_defaults
 
     # ------------------------------------------------------------------ sections
@@ -142,9 +142,8 @@ class Resolver:
             order = [s for s in STAGE_KINDS if s in stages]
             if list(stages) != order and set(stages) <= set(STAGE_KINDS):
                 raise InputError(f"stages: must be in the order {', '.join(STAGE_KINDS)}")
-            out["stages"] = {name: self._stage(name, cfg) for name, cfg in stages.items()}
+            out["stages"] = settle_auto({name: self._stage(name, cfg) for name, cfg in stages.items()})
         else:
-            from .joint import resolve_joint
             out["joint"] = resolve_joint(raw["joint"])
         if "sweep" in raw:
             out["sweep"] = copy.deepcopy(raw["sweep"])
@@ -183,6 +182,43 @@ class Resolver:
             rnode[parts[-1]] = value
             resolved = self.resolve(raw)
         return raw, resolved
+
+
+def settle_auto(stages: dict) -> dict:
+    """Options whose value depends on the chain, settled here once, before anything is built:
+    ``stage3_action.input: auto`` becomes 3d after a lifter, else 2d."""
+    s3 = stages.get("stage3_action")
+    if s3 is not None and s3.get("input") == "auto":
+        s3["input"] = "3d" if "stage2_lift" in stages else "2d"
+    return stages
+
+
+def resolve_joint(raw) -> dict:
+    """The ``joint`` section: the defaults of ``joint.JOINT_DEFAULTS`` merged with the file's values, the
+    switches checked."""
+    from joint import JOINT_DEFAULTS, SUPERVISE
+    from joint.action_block import FEATURES
+    from joint.stems import STEMS
+    from joint.trainer import OPTIMIZERS
+
+    if raw is not None and not isinstance(raw, dict):
+        raise InputError("joint: expected a mapping of options")
+    cfg = _merge("joint", copy.deepcopy(JOINT_DEFAULTS), raw or {})
+    for key, allowed in (("entry_flow", tuple(STEMS)), ("supervise", SUPERVISE), ("action_features", FEATURES)):
+        if cfg[key] not in allowed:
+            raise InputError(f"joint.{key}: expected one of {', '.join(allowed)}, got {cfg[key]!r}")
+    if cfg["train"]["optimizer"] not in OPTIMIZERS:
+        raise InputError(f"joint.train.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
+                         f"got {cfg['train']['optimizer']!r}")
+    bad = [p for p in cfg["action_pyramids"] if not isinstance(p, int) or not 1 <= p <= cfg["pyramids"]]
+    if bad or cfg["pyramids"] < 1 or cfg["levels"] < 2:
+        raise InputError(f"joint: needs pyramids >= 1, levels >= 2 and action_pyramids within 1..pyramids; got "
+                         f"pyramids={cfg['pyramids']} levels={cfg['levels']} action_pyramids={cfg['action_pyramids']}")
+    size, div = cfg["input_size"], 8 * 2 ** (cfg["levels"] - 1)
+    if size % div:
+        raise InputError(f"joint.input_size: {size} must be a multiple of {div} (8 x 2^(levels-1)) for "
+                         f"levels={cfg['levels']}")
+    return cfg
 
 
 def _merge(where: str, base: Any, new: Any) -> Any:

@@ -6,7 +6,8 @@ from typing import Callable, Dict, Tuple
 from common.dataset import Dataset
 from common.errors import InputError
 
-from .config import EVAL_DATA_KEYS
+#: data keys that name what to evaluate, never what to train on (left out of the training-data cache keys)
+EVAL_DATA_KEYS = ("test_dir", "motion_dir", "bvh_dir", "npz_2d", "coco_json", "mpii_json", "image_dir")
 
 
 def _no_eval_keys(cfg: dict, dataset: str, allowed=()) -> dict:

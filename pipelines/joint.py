@@ -8,7 +8,6 @@ the outputs.
 """
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Callable
 
@@ -25,36 +24,6 @@ from .report import write_report
 
 #: the layout the joint network predicts (the synthetic world's labels)
 LAYOUT = "h36m17"
-
-
-def resolve_joint(raw) -> dict:
-    """The ``joint`` section: the defaults of ``joint.JOINT_DEFAULTS`` merged with the file's values, the
-    switches checked."""
-    from joint import JOINT_DEFAULTS, SUPERVISE
-    from joint.action_block import FEATURES
-    from joint.stems import STEMS
-    from joint.trainer import OPTIMIZERS
-
-    from .config import _merge
-
-    if raw is not None and not isinstance(raw, dict):
-        raise InputError("joint: expected a mapping of options")
-    cfg = _merge("joint", copy.deepcopy(JOINT_DEFAULTS), raw or {})
-    for key, allowed in (("entry_flow", tuple(STEMS)), ("supervise", SUPERVISE), ("action_features", FEATURES)):
-        if cfg[key] not in allowed:
-            raise InputError(f"joint.{key}: expected one of {', '.join(allowed)}, got {cfg[key]!r}")
-    if cfg["train"]["optimizer"] not in OPTIMIZERS:
-        raise InputError(f"joint.train.optimizer: expected one of {', '.join(OPTIMIZERS)}, "
-                         f"got {cfg['train']['optimizer']!r}")
-    bad = [p for p in cfg["action_pyramids"] if not isinstance(p, int) or not 1 <= p <= cfg["pyramids"]]
-    if bad or cfg["pyramids"] < 1 or cfg["levels"] < 2:
-        raise InputError(f"joint: needs pyramids >= 1, levels >= 2 and action_pyramids within 1..pyramids; got "
-                         f"pyramids={cfg['pyramids']} levels={cfg['levels']} action_pyramids={cfg['action_pyramids']}")
-    size, div = cfg["input_size"], 8 * 2 ** (cfg["levels"] - 1)
-    if size % div:
-        raise InputError(f"joint.input_size: {size} must be a multiple of {div} (8 x 2^(levels-1)) for "
-                         f"levels={cfg['levels']}")
-    return cfg
 
 
 def checkpoint_key(cfg: dict) -> str:
@@ -174,4 +143,4 @@ def _skeleton_figure(ex: dict, jcfg: dict, path: Path) -> Path:
                                  title=f"{s.name} frame {t}: joint mode, last block (left) vs ground truth")
 
 
-__all__ = ["resolve_joint", "run_joint", "checkpoint_key"]
+__all__ = ["run_joint", "checkpoint_key"]

@@ -36,16 +36,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def resolve_pipeline(args) -> dict:
     import pipelines.chain  # noqa: F401  (registries)
-    from pipelines.chain import resolve_auto
     from pipelines.config import Resolver, load_overrides, load_yaml, parse_set_tokens
-    from pipelines.data import data_defaults
 
     path = Path(args.pipeline)
     raw = load_yaml(path)
     overrides = [kv for f in args.overrides for kv in load_overrides(f)] + parse_set_tokens(args.sets)
-    _, cfg = Resolver(data_defaults).apply(raw, overrides)
-    if "stages" in cfg:
-        resolve_auto(cfg)
+    _, cfg = Resolver().apply(raw, overrides)
     return cfg
 
 

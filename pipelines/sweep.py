@@ -325,14 +325,13 @@ def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: P
     from optuna.trial import TrialState
 
     from .config import Resolver, load_yaml
-    from .data import data_defaults
 
     pipeline, work_dir = Path(pipeline), Path(work_dir)
     if "joint" in cfg:
         raise InputError("sweep: the joint mode is not available in this version; use a 'stages' pipeline")
     spec = SweepSpec(cfg["sweep"], cfg, pipeline)
     raw = load_yaml(pipeline)
-    objective = Objective(spec, raw, overrides, Resolver(data_defaults), cfg["seed"])
+    objective = Objective(spec, raw, overrides, Resolver(), cfg["seed"])
     spec.check_space(objective.resolve)  # before anything is written or trained
 
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -189,10 +189,8 @@ class SweepSpec:
 def resolve_params(resolver, raw: dict, overrides: List[Tuple[str, Any]], params: Dict[str, Any]) -> dict:
     """The pipeline file ``raw`` resolved with ``params`` applied like ``--set KEY=VALUE`` after ``overrides``
     (the command line's), with the same checks; an error is reported as ``sweep: ...``."""
-    from .chain import resolve_auto
-
     try:
         _, cfg = resolver.apply(raw, list(overrides) + list(params.items()))
     except InputError as e:
         raise InputError(f"sweep: {str(e).removeprefix('--set ')}") from None
-    return resolve_auto(cfg)
+    return cfg

@@ -87,6 +87,8 @@ class EncodedClassifier(ActionClassifier):
                              f"got {self.cfg['train_on']!r}")
         if self.cfg["input"] not in ("auto", "2d", "3d"):
             raise InputError(f"stages.stage3_action.input: expected auto, 2d or 3d, got {self.cfg['input']!r}")
+        if self.cfg["input"] == "auto":  # a pipeline settles it (pipelines/config.py); built directly: 3D
+            self.cfg["input"] = "3d"
         self.encoder = build("encoder", {"type": self.cfg["encoder"], **(self.cfg["encoder_options"] or {})})
         self.layout = get_layout("h36m17")
         self.model: Optional[nn.Module] = None
@@ -186,8 +188,6 @@ class EncodedClassifier(ActionClassifier):
                 torch.as_tensor([s.action for s in samples]).to(self.device))
 
     def training_items(self, data) -> List:
-        if self.cfg["input"] == "auto":
-            self.cfg["input"] = "3d"
         self.labels = list(data.action_names)
         if self.dim == 2 and (self.cfg["view_normalize"] or self.cfg["aug_bone_scale"] > 0):
             raise InputError(f"{self.registered_name}: view_normalize and aug_bone_scale need 3D input; "

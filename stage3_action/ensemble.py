@@ -77,13 +77,17 @@ class EnsembleClassifier(ActionClassifier):
                                           and all(float(v) >= 0 for v in w) and sum(w) > 0)):
             raise InputError(f"ensemble: weights must be val, equal or {len(c['members'])} non-negative numbers, "
                              f"got {w!r}")
+        if c["input"] == "auto":  # a pipeline settles it (pipelines/config.py); built directly: 3D
+            c["input"] = "3d"
         self.members: Dict[str, ActionClassifier] = {}
         for i, (name, mcfg) in enumerate(c["members"].items()):
             mcfg = {**(c["shared"] or {}), **(mcfg or {})}
             if mcfg.get("type") in (None, "ensemble"):
                 raise InputError(f"ensemble member {name}: needs a classifier type other than ensemble")
-            if mcfg.get("input", "auto") == "auto" and c["input"] != "auto":
+            if mcfg.get("input", "auto") == "auto":
                 mcfg["input"] = c["input"]
+            if c["input"] == "2d" and mcfg["input"] == "3d":
+                raise InputError(f"ensemble member {name}: a 3D member needs a 3D ensemble (input: 3d after a lifter)")
             self.members[name] = build("action", mcfg, device=device, seed=self.seed + i)
         self.weights = self._fixed_weights()
         self.labels: List[str] = []
@@ -99,18 +103,8 @@ class EnsembleClassifier(ActionClassifier):
         """True when a 3D ensemble has 2D members: ``predict`` also needs the 2D the 3D was lifted from."""
         return self.cfg["input"] == "3d" and any(m.cfg.get("input") == "2d" for m in self.members.values())
 
-    def _check_inputs(self):
-        if self.cfg["input"] == "auto":
-            self.cfg["input"] = "3d"
-        for name, m in self.members.items():
-            if m.cfg.get("input") == "auto":
-                m.cfg["input"] = self.cfg["input"]
-            if self.cfg["input"] == "2d" and m.cfg["input"] == "3d":
-                raise InputError(f"ensemble member {name}: a 3D member needs a 3D ensemble (input: 3d after a lifter)")
-
     # ------------------------------------------------------------------ training
     def fit(self, data) -> dict:
-        self._check_inputs()
         self.labels = list(data.action_names)
         summary = {name: m.fit(data) for name, m in self.members.items()}
         out = {"members": {n: {k: v for k, v in s.items() if k not in ("loss", "val_top1")}

@@ -27,6 +27,7 @@ import numpy as np
 from ..camera import Camera, load_h36m_cameras
 from ..dataset import Dataset, Sample
 from ..errors import InputError
+from ..io import atomic_path
 from ..paths import CACHE_DIR, shared
 from ..progress import progress_bar
 from .body import sample_body
@@ -277,14 +278,8 @@ class FrameLoader:
 
 # ----------------------------------------------------------------------------------------------- cache
 def _write_atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        write(f)
 
 
 def _generate_one(args) -> str:

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from benchmarks import compare_actions as CA
-from pipelines.chain import Chain, resolve_auto
+from pipelines.chain import Chain
 from pipelines.run import parse_args, resolve_pipeline
 
 
@@ -14,8 +14,8 @@ def test_every_arm_resolves_and_builds(arm, tmp_path, monkeypatch):
     monkeypatch.setattr(CA, "OUT", tmp_path / "compare_actions")
     pipeline, sets, _ = CA.ARMS[arm]
     sets = [s.format(random_arch=CA.random_arch_file(0)) if "{random_arch}" in s else s for s in sets]
-    cfg = resolve_auto(resolve_pipeline(parse_args(
-        [pipeline, "--set", "seed=0", f"{CA.EPOCHS_KEY.get(arm, 'stages.stage3_action.epochs')}=3", *sets])))
+    cfg = resolve_pipeline(parse_args(
+        [pipeline, "--set", "seed=0", f"{CA.EPOCHS_KEY.get(arm, 'stages.stage3_action.epochs')}=3", *sets]))
     part = Chain(cfg, "cpu").parts["stage3_action"]
     members = getattr(part, "members", {"": part})
     assert all(m.cfg["epochs"] == 3 for m in members.values())
