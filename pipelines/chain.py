@@ -19,6 +19,7 @@ import stage3_action  # noqa: F401
 from common import cache
 from common.dataset import Dataset, Sample
 from common.handoff import ActionResult, Pose2DSeq, gt_pose2d, gt_pose3d
+from common.logs import get_logger
 from common.noise import detector_noise
 from common.paths import repo_path
 from common.progress import progress_bar
@@ -30,9 +31,9 @@ from .data import build_dataset, training_data_cfg
 
 
 class Chain:
-    def __init__(self, cfg: dict, device: str, log=print):
+    def __init__(self, cfg: dict, device: str, log=None):
         self.cfg = cfg
-        self.log = log
+        self.log = log or get_logger("run").info
         self.parts = {name: build(STAGE_KINDS[name], {k: v for k, v in scfg.items() if k != STAGE_TRAIN_DATA},
                                   device=device, seed=cfg["seed"])
                       for name, scfg in cfg["stages"].items()}

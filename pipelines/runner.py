@@ -13,6 +13,7 @@ from common import timeline
 from common.errors import InputError
 from common.handoff import select_person, slice_frames
 from common.io import write_json, write_text
+from common.logs import get_logger
 from common.training import resolve_device
 
 from .chain import Chain
@@ -20,9 +21,7 @@ from .data import build_dataset
 from .evaluate import evaluate
 from .report import write_figures, write_report
 
-
-def _log(msg: str) -> None:
-    print(f"[run] {msg}", flush=True)
+_log = get_logger("run").info
 
 
 def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:

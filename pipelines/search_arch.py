@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common.errors import InputError
+from common.logs import get_logger
 
 #: search sizes (the shared network) and retraining sizes (written into the JSON) of the default CPU search
 SEARCH_DEFAULTS = {"micro": {"filters": 16, "n_cells": 1, "n": 5, "retrain_filters": 20, "retrain_cells": 2},
@@ -54,7 +55,7 @@ def parse_args(argv=None):
 
 
 def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, work_dir: Path,
-           enas_cfg: dict, log=print) -> dict:
+           enas_cfg: dict, log=None) -> dict:
     """Run the ENAS search on the pipeline's data; returns the architecture document (not yet written)."""
     import torch
 
@@ -65,6 +66,7 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
     from stage3_action.enas_search import enas_search, reward_figure
     from stage3_action.nas_build import build_shared
 
+    log = log or get_logger("search").info
     device = resolve_device(cfg["device"])
     scfg = cfg["stages"]["stage3_action"]
     clf = EncodedClassifier({k: v for k, v in scfg.items() if k in CLASSIFIER_DEFAULTS and k != "train_on"},
@@ -133,6 +135,7 @@ def retrain(pipeline: str, sets: list, arch_path: Path, seed: int, work_dir: Pat
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    log = get_logger("search")
     try:
         from common.io import write_json, write_text
         from pipelines.run import parse_args as run_args
@@ -151,7 +154,7 @@ def main(argv=None) -> int:
         doc["meta"]["command"] = ("python pipelines/search_arch.py "
                                   + shlex.join(argv if argv is not None else sys.argv[1:]))
         save_arch(out, doc)
-        print(f"[search] architecture -> {out} ({doc['meta']['search_seconds']:.0f} s, "
+        log.info(f"architecture -> {out} ({doc['meta']['search_seconds']:.0f} s, "
               f"shared-weight val top-1 {doc['meta']['val_acc_shared']:.3f})")
         rows = []
         for s in range(args.retrain_seeds):
@@ -162,7 +165,7 @@ def main(argv=None) -> int:
             for arm, path in (("searched", out), ("random", rnd_path)):
                 r = retrain(args.pipeline, args.sets, path.resolve(), s, work / f"{arm}_seed{s}")
                 rows.append({"arm": arm, "seed": s, **r})
-                print(f"[search] retrained {arm} (seed {s}): top-1 {r['top1']:.3f}")
+                log.info(f"retrained {arm} (seed {s}): top-1 {r['top1']:.3f}")
         report = {"architecture": str(out), "space": args.space, "search_seconds": doc["meta"]["search_seconds"],
                   "val_acc_shared": doc["meta"]["val_acc_shared"], "retrain": rows}
         for arm in ("searched", "random"):
@@ -174,7 +177,7 @@ def main(argv=None) -> int:
         md += [f"| {r['arm']} | {r['seed']} | {r['top1']:.1%} | {r['top1_single_clip']:.1%} | {r['n_parameters']} |"
                for r in rows]
         write_text(work / "search_report.md", "\n".join(md) + "\n")
-        print(f"[search] report: {work / 'search_report.json'}")
+        log.info(f"report: {work / 'search_report.json'}")
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

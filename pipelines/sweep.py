@@ -73,6 +73,7 @@ import yaml
 
 from common.errors import InputError
 from common.io import atomic_path, write_json, write_text
+from common.logs import get_logger
 
 from .sweep_spec import SweepSpec, resolve_params
 from .sweep_storage import MAX_RETRY, OWNER_ATTR, count_trials, fail_dead_trials, open_storage, owner_id
@@ -82,8 +83,7 @@ FIGURE_EVERY_S = 30.0         # sweep.png is redrawn after a trial at most this 
 _last_figure = {"t": -math.inf}
 
 
-def _log(msg: str) -> None:
-    print(f"[sweep] {msg}", flush=True)
+_log = get_logger("sweep").info
 
 
 class _Abort(Exception):
