@@ -59,9 +59,13 @@ ARMS = {
     "window_2d": ("pipelines/penn_action.yaml", [STREAMS, "stages.stage3_action.window_frames=64"],
                   "streams_2d, a clip spanning 64 frames (2.1 s) subsampled to 32"),
     "ensemble_2d": ("pipelines/penn_action_ensemble.yaml", [],
-                    "ensemble: one pose_cnn per stream (joints, bones, motion), weights chosen on val, 2D"),
+                    "ensemble: one pose_cnn per stream (joints, bones, motion), equal weights, 2D"),
+    "ensemble_2d_val": ("pipelines/penn_action_ensemble.yaml", ["stages.stage3_action.weights=val"],
+                        "ensemble_2d with the weights chosen on val (least cross-entropy) instead of equal"),
     "ensemble_2d3d": ("pipelines/penn_action_2d3d.yaml", [],
-                      "ensemble: pose_cnn (streams) on the 2D + pose_cnn (streams) on the lifted 3D, weights on val"),
+                      "ensemble: pose_cnn (streams) on the 2D + pose_cnn (streams) on the lifted 3D, equal weights"),
+    "ensemble_2d3d_val": ("pipelines/penn_action_2d3d.yaml", ["stages.stage3_action.weights=val"],
+                          "ensemble_2d3d with the weights chosen on val (least cross-entropy)"),
     # UTD-MHAD cross-subject, subject 7 of the shared training subjects held out (3D skeletons; end to end: the
     # skeletons projected to 2D, noised, lifted and classified), as in benchmarks/compare_real_actions.py
     "utd_3d": ("pipelines/utd_mhad.yaml", [JOINTS, "data.holdout_subjects=[7]"],
@@ -70,8 +74,8 @@ ARMS = {
                        "UTD-MHAD: pose_cnn, pose_image (joint, bone, motion streams), 3D skeletons"),
 }
 #: the --set key of the training epochs where it is not stages.stage3_action.epochs
-EPOCHS_KEY = {"ensemble_2d": "stages.stage3_action.shared.epochs",
-              "ensemble_2d3d": "stages.stage3_action.shared.epochs"}
+EPOCHS_KEY = {arm: "stages.stage3_action.shared.epochs"
+              for arm in ("ensemble_2d", "ensemble_2d_val", "ensemble_2d3d", "ensemble_2d3d_val")}
 CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searched", "random"),
           ("pose_image beats enhanced_spmf", "2d", "spmf_2d"),
           ("joint + bone + motion streams beat joints", "streams_2d", "2d"),
@@ -79,6 +83,7 @@ CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searche
           ("mixup + label smoothing help the streams", "mixup_2d", "streams_2d"),
           ("clips spanning 64 frames help the streams", "window_2d", "streams_2d"),
           ("a per-stream ensemble beats streams as channels", "ensemble_2d", "streams_2d"),
+          ("equal weights beat weights chosen on val", "ensemble_2d", "ensemble_2d_val"),
           ("the 2D + lifted 3D ensemble beats 2D alone", "ensemble_2d3d", "streams_2d"),
           ("UTD-MHAD: streams beat joints (3D skeletons)", "utd_streams_3d", "utd_3d")]
 

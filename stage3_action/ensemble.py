@@ -7,10 +7,13 @@ Recognition", CVPR 2019, section 3.5; the four-stream fusion of pyskl), and of 2
 ``{bones: {type: pose_cnn, encoder_options: {streams: [bones]}}}``); ``shared`` options go to every member
 (a member's own value wins); a member without ``input`` takes the ensemble's. Each member is trained on the same
 data with its own seed (the ensemble's seed + its position). The fused probability of a clip is
-``sum_m w_m p_m`` over the members' calibrated probabilities; ``weights: val`` (default) chooses ``w`` on the
-validation split only, over the grid of the simplex with step ``weight_step``: the weights of the least
-validation cross-entropy (``criterion: nll``, smooth on a small split) or the most validation top-1
-(``criterion: top1``, ties to the least cross-entropy); ``weights: equal`` or a list fixes them.
+``sum_m w_m p_m`` over the members' calibrated probabilities, with ``weights: equal`` (default), a list, or
+``val``: chosen on the validation split only, over the grid of the simplex with step ``weight_step``: the
+weights of the least validation cross-entropy (``criterion: nll``) or the most validation top-1 (``criterion:
+top1``, ties to the least cross-entropy). The members' validation probabilities are kept in the checkpoint, so
+the weights are inference options: switching them reuses the trained members. Equal weights are the default
+because on Penn Action the validation part (127 videos) also chose each member's best epoch and temperature:
+weights fitted on it zeroed a member and cost 2-3 points of holdout top-1 (``docs/actions.md``).
 
 2D with 3D: a member whose ``input`` differs from the ensemble's reads the other pose hand-off. A 3D ensemble
 with 2D members is fed the lifter's 3D and, beside it, the 2D the lifter was given (``predict(..., pose2d=)``;
@@ -55,12 +58,14 @@ def choose_weights(probs: np.ndarray, y: np.ndarray, step: float, criterion: str
 class EnsembleClassifier(ActionClassifier):
     defaults = {
         "members": {}, "shared": {}, "input": "auto", "multi_clip": True,
-        "weights": "val", "weight_step": 0.1, "criterion": "nll",
+        "weights": "equal", "weight_step": 0.1, "criterion": "nll",
         # what the chain feeds the members in training (pipelines/chain.py reads these of any classifier)
         "train_on": "both", "chain_views": 0, "chain_noise_px": 5.0, "chain_drop_rate": 0.05,
         "unknown_threshold": 0.0, "unknown_distance": 0.0,
     }
-    inference_options = ("unknown_threshold", "unknown_distance")
+    #: the members' validation probabilities are kept, so the weights are chosen at load time: switching them
+    #: reuses the trained members
+    inference_options = ("weights", "weight_step", "criterion", "unknown_threshold", "unknown_distance")
 
     def __init__(self, cfg=None, device="cpu", seed=0):
         super().__init__(cfg, device, seed)
@@ -89,12 +94,19 @@ class EnsembleClassifier(ActionClassifier):
             if c["input"] == "2d" and mcfg["input"] == "3d":
                 raise InputError(f"ensemble member {name}: a 3D member needs a 3D ensemble (input: 3d after a lifter)")
             self.members[name] = build("action", mcfg, device=device, seed=self.seed + i)
-        self.weights = self._fixed_weights()
         self.labels: List[str] = []
+        #: the members' validation probabilities (M, N, C) and labels (N,): what ``weights: val`` is chosen on
+        self.val_probs: Optional[np.ndarray] = None
+        self.val_labels: Optional[np.ndarray] = None
+        self.weights = self.choose()
 
-    def _fixed_weights(self) -> np.ndarray:
-        w = self.cfg["weights"]
-        n = len(self.members)
+    def choose(self) -> np.ndarray:
+        """The fusion weights (M,) that the options ask for: chosen on the validation probabilities (``val``;
+        equal weights when there is no validation split), ``equal``, or the given list, normalised."""
+        w, n = self.cfg["weights"], len(self.members)
+        if w == "val" and self.val_probs is not None and len(self.val_labels):
+            return choose_weights(self.val_probs, self.val_labels, float(self.cfg["weight_step"]),
+                                  self.cfg["criterion"])
         w = np.ones(n) if w in ("val", "equal") else np.asarray(w, np.float64)
         return w / w.sum()
 
@@ -113,9 +125,10 @@ class EnsembleClassifier(ActionClassifier):
         if data.val:
             y = np.array([s.action for s in data.val])
             probs = np.stack([self._sample_probs(m, data.val) for m in self.members.values()])
-            if self.cfg["weights"] == "val":
-                self.weights = choose_weights(probs, y, float(self.cfg["weight_step"]), self.cfg["criterion"])
+            self.val_probs, self.val_labels = probs.astype(np.float32), y
             out["val_top1_members"] = {n: float((p.argmax(-1) == y).mean()) for n, p in zip(self.members, probs)}
+        self.weights = self.choose()
+        if data.val:
             out["best_val_top1"] = float((np.einsum("m,mnc->nc", self.weights, probs).argmax(-1) == y).mean())
         out["weights"] = dict(zip(self.members, map(float, self.weights)))
         return out
@@ -150,12 +163,13 @@ class EnsembleClassifier(ActionClassifier):
         return max(m.window_seconds() for m in self.members.values())
 
     def state(self) -> dict:
-        return {"members": {n: m.state() for n, m in self.members.items()}, "weights": self.weights.tolist(),
-                "labels": self.labels, "input": self.cfg["input"]}
+        return {"members": {n: m.state() for n, m in self.members.items()}, "labels": self.labels,
+                "input": self.cfg["input"], "val_probs": self.val_probs, "val_labels": self.val_labels}
 
     def load_state(self, state: dict) -> None:
         self.cfg["input"] = state["input"]
         for n, m in self.members.items():
             m.load_state(state["members"][n])
-        self.weights = np.asarray(state["weights"], np.float64)
         self.labels = list(state["labels"])
+        self.val_probs, self.val_labels = state.get("val_probs"), state.get("val_labels")
+        self.weights = self.choose()

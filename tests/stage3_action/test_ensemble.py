@@ -46,6 +46,13 @@ def test_stream_ensemble_trains_and_fuses(tiny_poses):
     # the fused probability is the weighted sum of the members'
     members = [m.predict(gt_pose3d(s)).scores for m in cls.members.values()]
     assert np.allclose(r.scores, np.einsum("m,mc->c", cls.weights, members), atol=1e-6)
+    # the weights are an inference option: chosen on the kept validation probabilities at load time
+    again_val = build("action", {"type": "ensemble", "input": "3d", "shared": MEMBER, "weights": "val", "members": {
+        "joints": {}, "bones": {"encoder_options": {"streams": ["bones"]}},
+        "motion": {"encoder_options": {"streams": ["motion"]}}}}, seed=0)
+    again_val.load_state(cls.state())
+    assert np.allclose(again_val.weights, choose_weights(cls.val_probs, cls.val_labels, 0.1))
+    assert cls.val_probs.shape == (3, len(tiny_poses.val), len(tiny_poses.action_names))
     # a checkpoint restores the same answer
     again = build("action", {"type": "ensemble", "input": "3d", "shared": MEMBER, "members": {
         "joints": {}, "bones": {"encoder_options": {"streams": ["bones"]}},
