@@ -72,10 +72,12 @@ ARMS = {
                "UTD-MHAD: pose_cnn, pose_image (joints), 3D skeletons, trained through the chain"),
     "utd_streams_3d": ("pipelines/utd_mhad.yaml", [STREAMS, "data.holdout_subjects=[7]"],
                        "UTD-MHAD: pose_cnn, pose_image (joint, bone, motion streams), 3D skeletons"),
+    "utd_ensemble_3d": ("pipelines/utd_mhad_ensemble.yaml", ["data.holdout_subjects=[7]"],
+                        "UTD-MHAD: ensemble, one pose_cnn per stream (joints, bones, motion), equal weights, 3D"),
 }
 #: the --set key of the training epochs where it is not stages.stage3_action.epochs
 EPOCHS_KEY = {arm: "stages.stage3_action.shared.epochs"
-              for arm in ("ensemble_2d", "ensemble_2d_val", "ensemble_2d3d", "ensemble_2d3d_val")}
+              for arm in ("ensemble_2d", "ensemble_2d_val", "ensemble_2d3d", "ensemble_2d3d_val", "utd_ensemble_3d")}
 CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searched", "random"),
           ("pose_image beats enhanced_spmf", "2d", "spmf_2d"),
           ("joint + bone + motion streams beat joints", "streams_2d", "2d"),
@@ -85,7 +87,8 @@ CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searche
           ("a per-stream ensemble beats streams as channels", "ensemble_2d", "streams_2d"),
           ("equal weights beat weights chosen on val", "ensemble_2d", "ensemble_2d_val"),
           ("the 2D + lifted 3D ensemble beats 2D alone", "ensemble_2d3d", "streams_2d"),
-          ("UTD-MHAD: streams beat joints (3D skeletons)", "utd_streams_3d", "utd_3d")]
+          ("UTD-MHAD: streams beat joints (3D skeletons)", "utd_streams_3d", "utd_3d"),
+          ("UTD-MHAD: a per-stream ensemble beats joints (3D skeletons)", "utd_ensemble_3d", "utd_3d")]
 
 
 def random_arch_file(seed: int) -> Path:
