@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """ENAS architecture search for the stage 3 classifier, run only when asked:
 
-    python pipelines/search_arch.py pipelines/penn_action.yaml --space micro --out configs/arch/penn_action_micro.json
+    python pipelines/search_arch.py pipelines/penn_action_single.yaml --space micro \
+        --out configs/arch/penn_action_micro.json
 
 The pipeline file gives the data and the classifier's encoder, clip and augmentation options
 (``stages.stage3_action``); the search trains shared weights and an LSTM controller alternately
@@ -145,6 +146,9 @@ def main(argv=None) -> int:
         cfg = resolve_pipeline(run_args([args.pipeline, "--set", *args.sets] if args.sets else [args.pipeline]))
         if "stage3_action" not in cfg.get("stages", {}):
             raise InputError(f"{args.pipeline}: the search needs a pipeline with a stage3_action classifier")
+        if cfg["stages"]["stage3_action"]["type"] == "ensemble":
+            raise InputError(f"{args.pipeline}: the search needs one encoded classifier, not an ensemble "
+                             "(e.g. pipelines/penn_action_single.yaml)")
         d = SEARCH_DEFAULTS[args.space]
         filters, n = args.filters or d["filters"], args.n or d["n"]
         work = Path(args.work_dir) if args.work_dir else ROOT / "work_dirs" / f"search_{Path(args.out).stem}"

@@ -50,3 +50,7 @@ def test_search_needs_a_classifier_stage(tmp_path):
     pipe.write_text(yaml.safe_dump({**PIPELINE, "stages": {"stage2_lift": {"type": "oracle"}}}))
     r = run(tmp_path, pipe, "--out", tmp_path / "a.json")
     assert r.returncode == 2 and "stage3_action" in r.stderr and not (tmp_path / "a.json").exists()
+    ens = {"type": "ensemble", "input": "2d", "members": {"a": {"type": "pose_cnn"}}}
+    pipe.write_text(yaml.safe_dump({**PIPELINE, "stages": {"stage3_action": ens}}))
+    r = run(tmp_path, pipe, "--out", tmp_path / "a.json")
+    assert r.returncode == 2 and "not an ensemble" in r.stderr and not (tmp_path / "a.json").exists()
