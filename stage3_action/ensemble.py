@@ -159,6 +159,14 @@ class EnsembleClassifier(ActionClassifier):
         return ActionResult(p, tuple(self.labels), float(self.cfg["unknown_threshold"]), float(d),
                             float(self.cfg["unknown_distance"]))
 
+    def encoded_clip(self, seq) -> np.ndarray:
+        """What the first member that reads this hand-off sees (for the report's figure)."""
+        dim = "3d" if isinstance(seq, Pose3DSeq) else "2d"
+        for m in self.members.values():
+            if m.cfg["input"] == dim and hasattr(m, "encoded_clip"):
+                return m.encoded_clip(seq)
+        raise InputError(f"ensemble: no member reads {dim.upper()} poses")
+
     def window_seconds(self) -> float:
         return max(m.window_seconds() for m in self.members.values())
 

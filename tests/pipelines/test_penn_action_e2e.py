@@ -39,7 +39,7 @@ def tiny(tmp, *extra):
 
 def test_penn_action_2d_on_a_test_folder(folders):
     tmp = folders
-    r = run_pipeline(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.width=8"))
+    r = run_pipeline(tmp, "pipelines/penn_action_single.yaml", *tiny(tmp, "stages.stage3_action.width=8"))
     rep = json.loads((tmp / "out" / "report.json").read_text())
     sec = rep["stage3_action"]
     assert sec["labels"] == list(PENN_ACTIONS) and sec["n_clips"] == 15  # every file of the folder, recursively
@@ -51,7 +51,7 @@ def test_penn_action_2d_on_a_test_folder(folders):
         assert (tmp / "out" / f).stat().st_size > 0, f
     assert "training" in r.stdout
     # the test folder is evaluation only: another one reuses the trained model
-    r = run_pipeline(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.width=8"),
+    r = run_pipeline(tmp, "pipelines/penn_action_single.yaml", *tiny(tmp, "stages.stage3_action.width=8"),
             f"data.test_dir={tmp / 'test' / 'sub'}", work="again")
     assert "loaded from" in r.stdout and "training" not in r.stdout
     assert json.loads((tmp / "again" / "report.json").read_text())["stage3_action"]["n_clips"] < 15
@@ -59,7 +59,7 @@ def test_penn_action_2d_on_a_test_folder(folders):
 
 def test_searched_architecture_with_one_set(folders):
     tmp = folders
-    run_pipeline(tmp, "pipelines/penn_action.yaml", *tiny(tmp, "stages.stage3_action.type=searched_cnn",
+    run_pipeline(tmp, "pipelines/penn_action_single.yaml", *tiny(tmp, "stages.stage3_action.type=searched_cnn",
                                                   "stages.stage3_action.arch=configs/arch/penn_action_macro.json",
                                                   "stages.stage3_action.filters=8"), work="searched")
     rep = json.loads((tmp / "searched" / "report.json").read_text())
@@ -81,8 +81,26 @@ def test_penn_action_lifted_to_3d(folders):
     assert rep["stage3_action"]["input"] == "predicted by the upstream stages" and rep["stage3_action"]["n_clips"] == 15
 
 
+def test_the_default_penn_pipeline_is_the_stream_ensemble(folders):
+    """pipelines/penn_action.yaml: one pose_cnn per stream, equal weights, the weights' choice kept switchable."""
+    tmp = folders
+    r = run_pipeline(tmp, "pipelines/penn_action.yaml", "data.train_dir=" + str(tmp / "train"),
+                     f"data.test_dir={tmp / 'test'}", "data.val_fraction=0.2", "data.holdout_fraction=0.0",
+                     "stages.stage3_action.shared.epochs=1", work="ensemble")
+    rep = json.loads((tmp / "ensemble" / "report.json").read_text())
+    tr = rep["train"]["stage3_action"]
+    assert set(tr["weights"]) == {"joints", "bones", "motion"} and len(set(tr["weights"].values())) == 1
+    assert rep["stage3_action"]["n_clips"] == 15 and 0 <= rep["stage3_action"]["top1"] <= 1
+    # weights chosen on val: an inference option, so the trained members are reused
+    r = run_pipeline(tmp, "pipelines/penn_action.yaml", "data.train_dir=" + str(tmp / "train"),
+                     f"data.test_dir={tmp / 'test'}", "data.val_fraction=0.2", "data.holdout_fraction=0.0",
+                     "stages.stage3_action.shared.epochs=1", "stages.stage3_action.weights=val", work="ensemble_val")
+    assert "loaded from" in r.stdout and "training" not in r.stdout
+
+
 def test_bad_test_folder_is_a_one_line_error(folders, tmp_path):
-    r = run_pipeline(folders, "pipelines/penn_action.yaml", *tiny(folders), f"data.test_dir={tmp_path}", check=False)
+    r = run_pipeline(folders, "pipelines/penn_action_single.yaml", *tiny(folders), f"data.test_dir={tmp_path}",
+                     check=False)
     assert r.returncode == 2 and "no .mat files found" in r.stderr
 
 

@@ -72,6 +72,9 @@ def test_2d_and_3d_members(tiny_poses):
     assert np.allclose(r.scores, (m2.predict(gt_pose2d(s)).scores + m3.predict(gt_pose3d(s)).scores) / 2, atol=1e-6)
     with pytest.raises(InputError, match="pose2d"):
         cls.predict(gt_pose3d(s))
+    # the report's figure: what the member reading the hand-off sees
+    assert np.array_equal(cls.encoded_clip(gt_pose3d(s)), m3.encoded_clip(gt_pose3d(s)))
+    assert np.array_equal(cls.encoded_clip(gt_pose2d(s)), m2.encoded_clip(gt_pose2d(s)))
 
 
 @pytest.mark.parametrize("cfg,match", [
