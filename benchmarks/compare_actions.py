@@ -3,6 +3,7 @@ lifted 3D, and the searched architecture against random ones of the same space, 
 the same classifier budget; one command:
 
     python benchmarks/compare_actions.py [--seeds 0 1 2] [--epochs 40] [--jobs 2] [--only searched random]
+    python benchmarks/compare_actions.py --tables     # the tables and claims again from the last results
 
 Every run is ``pipelines/run.py`` on a pipeline file with ``--set seed=S stages.stage3_action.epochs=E`` (an
 ensemble's ``shared.epochs``; plus the arm's options), in its own process (``OMP_NUM_THREADS=1`` each, ``--jobs``
@@ -84,6 +85,7 @@ CLAIMS = [("lifted 3D beats 2D", "3d", "2d"), ("searched beats random", "searche
           ("rotation + stretch augmentation helps the streams", "roll_stretch_2d", "streams_2d"),
           ("mixup + label smoothing help the streams", "mixup_2d", "streams_2d"),
           ("clips spanning 64 frames help the streams", "window_2d", "streams_2d"),
+          ("a per-stream ensemble beats the joints image", "ensemble_2d", "2d"),
           ("a per-stream ensemble beats streams as channels", "ensemble_2d", "streams_2d"),
           ("equal weights beat weights chosen on val", "ensemble_2d", "ensemble_2d_val"),
           ("the 2D + lifted 3D ensemble beats 2D alone", "ensemble_2d3d", "streams_2d"),
@@ -132,13 +134,17 @@ def main(argv=None) -> int:
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--only", nargs="+", choices=list(ARMS), default=None)
+    p.add_argument("--tables", action="store_true", help="run nothing: rewrite the tables and claims from the "
+                   "last results")
     a = p.parse_args(argv)
-    arms = a.only or list(ARMS)
+    if a.tables:
+        a.only = []
+    arms = list(ARMS) if a.only is None else a.only
     jobs = [(arm, s) for arm in arms for s in a.seeds]
     with ThreadPoolExecutor(a.jobs) as ex:
         rows = list(ex.map(lambda j: run_one(j[0], j[1], a.epochs), jobs))
     old = (json.loads(OUT.with_suffix(".json").read_text())["rows"]
-           if a.only and OUT.with_suffix(".json").is_file() else [])
+           if a.only is not None and OUT.with_suffix(".json").is_file() else [])
     rows = [r for r in old if r["arm"] not in arms] + rows  # read now: another --only run may have written
     claims = [claim(rows, *c) for c in CLAIMS]
     write_json(OUT.with_suffix(".json"), {"rows": rows, "claims": claims})

@@ -44,3 +44,8 @@ def test_tables_and_claims(tmp_path, monkeypatch, capsys):
     assert verdicts["a per-stream ensemble beats streams as channels"] == "holds"
     assert verdicts["UTD-MHAD: streams beat joints (3D skeletons)"] == "not resolved"
     assert verdicts["searched beats random"] == "not measured"
+    # --tables runs nothing and writes the same tables again
+    monkeypatch.setattr(CA, "run_one", None)
+    (tmp_path / "compare_actions.md").unlink()
+    CA.main(["--tables"])
+    assert (tmp_path / "compare_actions.md").read_text() == md
