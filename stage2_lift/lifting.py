@@ -94,6 +94,8 @@ class SingleFrameLifter(Lifter):
     """Base of lifters mapping one frame's 2D pose to its 3D pose."""
 
     defaults = dict(LIFTER_DEFAULTS)
+    #: the test-time flip changes only inference: switching it reuses a checkpoint
+    inference_options = ("flip_test",)
 
     def __init__(self, cfg=None, device="cpu", seed=0):
         super().__init__(cfg, device, seed)

@@ -113,6 +113,7 @@ class TwoStreamMLP(nn.Module):
 class TwoStreamLifter(SingleFrameLifter):
     defaults = {**LIFTER_DEFAULTS, "width": 512, "blocks": 2, "dropout": 0.25,
                 "noise_px": 5.0, "drop_rate": 0.05, "inference": "both", "gt_noise_px": 2.0, "stream_loss": 1.0}
+    inference_options = ("flip_test", "inference")
 
     def __init__(self, cfg=None, device="cpu", seed=0):
         super().__init__(cfg, device, seed)
