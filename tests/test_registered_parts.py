@@ -11,6 +11,7 @@ noise frames (as ``tests/stage1_2d/test_mmpose_topdown.py`` does).
 import numpy as np
 import pytest
 import torch
+from tiny_mmpose import TINY_CONFIG
 
 import stage1_2d  # noqa: F401  (fill the registries)
 import stage2_lift  # noqa: F401
@@ -64,24 +65,6 @@ TINY = {
                                                         "pose2d": {**_MEMBER, "input": "2d"}}},
 }
 
-#: a tiny mmpose top-down model (the one of tests/stage1_2d/test_mmpose_topdown.py): 64 x 64 input
-MMPOSE_TINY_CONFIG = """
-input_size = (64, 64)
-codec = dict(type='SimCCLabel', input_size=input_size, sigma=(2.0, 2.0), simcc_split_ratio=2.0, normalize=False)
-model = dict(
-    type='TopdownPoseEstimator',
-    data_preprocessor=dict(type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                           std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-    backbone=dict(type='CSPNeXt', arch='P5', expand_ratio=0.5, deepen_factor=0.167, widen_factor=0.125,
-                  out_indices=(3, ), channel_attention=True, norm_cfg=dict(type='BN'), act_cfg=dict(type='SiLU')),
-    head=dict(type='RTMCCHead', in_channels=64, out_channels=17, input_size=input_size, in_featuremap_size=(4, 4),
-              simcc_split_ratio=2.0, final_layer_kernel_size=5,
-              gau_cfg=dict(hidden_dims=64, s=32, expansion_factor=2, dropout_rate=0., drop_path=0., act_fn='SiLU',
-                           use_rel_bias=False, pos_enc=False),
-              loss=dict(type='KLDiscretLoss', use_target_weight=True, beta=10., label_softmax=True),
-              decoder=codec),
-    test_cfg=dict(flip_test=True))
-"""
 
 
 def test_tiny_names_exactly_the_registered_parts():
@@ -117,7 +100,7 @@ def _detector_setup(name, tiny_poses, tmp_path):
     if name == "mmpose_topdown":
         pytest.importorskip("mmcv.ops", reason="mmpose models need the full mmcv")
         cfg = tmp_path / "tiny_topdown.py"
-        cfg.write_text(MMPOSE_TINY_CONFIG)
+        cfg.write_text(TINY_CONFIG)
         data = _frames_dataset(tiny_poses)
         return {"config": str(cfg)}, data, data.val[0].frames(), 25.0, None
     if name == "mediapipe":
