@@ -13,7 +13,7 @@ weights of the least validation cross-entropy (``criterion: nll``) or the most v
 top1``, ties to the least cross-entropy). The members' validation probabilities are kept in the checkpoint, so
 the weights are inference options: switching them reuses the trained members. Equal weights are the default
 because on Penn Action the validation part (127 videos) also chose each member's best epoch and temperature:
-weights fitted on it zeroed a member and cost 2-3 points of holdout top-1 (``docs/actions.md``).
+weights fitted on it zeroed a member and cost 2.1 points of holdout top-1 over 5 seeds (``docs/actions.md``).
 
 2D with 3D: a member whose ``input`` differs from the ensemble's reads the other pose hand-off. A 3D ensemble
 with 2D members is fed the lifter's 3D and, beside it, the 2D the lifter was given (``predict(..., pose2d=)``;
@@ -31,6 +31,9 @@ from common.errors import InputError
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
 from common.registry import build, register
 from common.stage import ActionClassifier
+
+#: members whose weights ``weights: val`` may search (the grid grows as (1 / step) ** (members - 1))
+MAX_VAL_MEMBERS = 6
 
 
 def simplex_grid(n: int, step: float) -> np.ndarray:
@@ -84,6 +87,9 @@ class EnsembleClassifier(ActionClassifier):
                              f"got {w!r}")
         if c["input"] == "auto":  # a pipeline settles it (pipelines/config.py); built directly: 3D
             c["input"] = "3d"
+        if w == "val" and len(c["members"]) > MAX_VAL_MEMBERS:
+            raise InputError(f"ensemble: weights: val searches a grid over at most {MAX_VAL_MEMBERS} members, got "
+                             f"{len(c['members'])}; give the weights as a list or use equal")
         self.members: Dict[str, ActionClassifier] = {}
         for i, (name, mcfg) in enumerate(c["members"].items()):
             mcfg = {**(c["shared"] or {}), **(mcfg or {})}

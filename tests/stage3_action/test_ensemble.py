@@ -82,7 +82,8 @@ def test_2d_and_3d_members(tiny_poses):
     ({"members": {"a": MEMBER}, "weights": [1, 2]}, "weights"),
     ({"members": {"a": MEMBER}, "weight_step": 0.3}, "divide"),
     ({"members": {"a": MEMBER}, "criterion": "auc"}, "criterion"), ({"members": {"a": MEMBER}, "epochs": 3}, "unknown"),
-    ({"members": {"a": {**MEMBER, "aug_sped": 1}}}, "unknown")])
+    ({"members": {"a": {**MEMBER, "aug_sped": 1}}}, "unknown"),
+    ({"members": {str(i): MEMBER for i in range(7)}, "weights": "val"}, "at most 6")])
 def test_bad_options(cfg, match):
     with pytest.raises(InputError, match=match):
         build("action", {"type": "ensemble", **cfg})
