@@ -16,7 +16,7 @@ Arms: ``stereo_lifter`` (the default; evaluated with and without its geometric s
 ``martinez_mlp``, ``two_stream_mlp`` (with the fix of its module docstring; evaluated also with each stream
 alone) and ``two_stream_mlp`` trained as the paper reads literally, ``martinez_mlp`` without synthetic poses,
 all with the same data, augmentation and epochs; ``temporal_conv`` trained on all actions against one expert
-per action (seed 004), on the synthetic world's test split, which has action labels.
+per action (Bai), on the synthetic world's test split, which has action labels.
 
 A claim (one arm better than another) counts only when the gap of the means exceeds 2 standard deviations
 (sample std over seeds, the larger of the two arms); otherwise the report says "not resolved".

@@ -1,4 +1,4 @@
-"""The ablations of seed 001 (Tables 4-5) on the joint mode, each arm from several seeds; one command:
+"""The ablations of Luvizon et al. 2021 (Tables 4-5) on the joint mode, each arm from several seeds; one command:
 
     python benchmarks/joint_ablation.py [--seeds 0 1 2] [--jobs 2] [--only last pose] [--set KEY=VALUE ...]
 

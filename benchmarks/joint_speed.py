@@ -1,4 +1,4 @@
-"""Frames per second of the joint-mode network cut after each prediction block (seed 001, section 4.5.4 and
+"""Frames per second of the joint-mode network cut after each prediction block (Luvizon et al. 2021, section 4.5.4 and
 Fig. 9): pose only on batches of 16 frames, pose and action on one clip of 8 frames; one command:
 
     python benchmarks/joint_speed.py [--device cpu|cuda] [--threads 2] [--repeats 5] [--scales default paper]

@@ -132,7 +132,7 @@ def plot_curves(curves: Dict[str, Sequence[float]], path, xlabel: str = "epoch",
 
 
 def plot_speed_tradeoff(per_block: Sequence[dict], path, title: str | None = None) -> Path:
-    """Accuracy against speed of a network cut after each prediction block (seed 001, Fig. 9): PCK and action
+    """Accuracy against speed of a network cut after each prediction block (Luvizon et al. 2021, Fig. 9): PCK and action
     top-1 against frames per second (pose: ``fps``; pose and action: ``fps_action``) and MPJPE against ``fps``;
     each point is labelled with its block number."""
     if not per_block:

@@ -1,6 +1,6 @@
 """Random virtual cameras around a recorded 3D sequence: the same motion as an ordinary video camera would film it
-from another place, for training a chained classifier on what the chain will feed it (seed 000, Tang et al.,
-and seed 002, Pham et al., recognise actions from 3D key-points lifted from any viewpoint).
+from another place, for training a chained classifier on what the chain will feed it (Tang et al. 2020,
+and Pham et al. 2020, recognise actions from 3D key-points lifted from any viewpoint).
 
 A view is drawn from :data:`VIEW_RANGES` (uniform in each range):
 

@@ -1,4 +1,4 @@
-"""The joint mode: the single multi-task network of Luvizon, Picard and Tabia (seed 001, "Multi-task Deep
+"""The joint mode: the single multi-task network of Luvizon, Picard and Tabia (Luvizon et al. 2021, "Multi-task Deep
 Learning for Real-Time 3D Human Pose Estimation and Action Recognition"), with the VGG-16 entry flow of seed
 003, trained end to end on frames for 2D/3D pose and action, and cut at any prediction block for speed.
 

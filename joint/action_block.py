@@ -1,4 +1,4 @@
-"""The action half of a multi-task prediction block (seed 001, section 3.3 and Figs. 4-5).
+"""The action half of a multi-task prediction block (Luvizon et al. 2021, section 3.3 and Figs. 4-5).
 
 For a clip of T frames, each with its probability maps h (J maps), pose p (J x 3) and confidences c:
 

@@ -1,4 +1,4 @@
-"""Crops, targets and augmentation of the joint mode (seed 001, sections 4.2.1 and 4.2.3).
+"""Crops, targets and augmentation of the joint mode (Luvizon et al. 2021, sections 4.2.1 and 4.2.3).
 
 Each sequence is cropped around its person: the square box around all its frames' 2D joints grown by
 ``box_padding`` (one box per sequence, so a clip keeps the motion, as the authors crop clips). Targets, per

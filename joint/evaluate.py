@@ -1,4 +1,4 @@
-"""Evaluation of the joint mode, block by block (seed 001, sections 4.1.1 and 4.5.4, Fig. 9).
+"""Evaluation of the joint mode, block by block (Luvizon et al. 2021, sections 4.1.1 and 4.5.4, Fig. 9).
 
 Every test sequence is cropped by its ground-truth box; the network runs once on all its frames (poses of every
 block) and once on its clips of ``clip_len`` frames at ``test_stride`` (actions of every block); with

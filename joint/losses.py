@@ -1,4 +1,4 @@
-"""Losses of the joint mode (seed 001, section 4.2.1).
+"""Losses of the joint mode (Luvizon et al. 2021, section 4.2.1).
 
 - pose: the elastic net of eq. 11, ``|p^ - p|_1 + |p^ - p|_2^2`` per joint, on the coordinates the sample has
   (``mask``: (x, y) of joints inside the crop; z only for 3D-labelled samples), averaged over the joints

@@ -1,4 +1,4 @@
-"""The multi-task network of seed 001 (section 3.1, Fig. 2): an entry flow, then P pyramids of L levels that
+"""The multi-task network of Luvizon et al. 2021 (section 3.1, Fig. 2): an entry flow, then P pyramids of L levels that
 alternate downscaling (odd p) and upscaling (even p), with a prediction block (PB) at every level a pyramid
 reaches: levels 1 .. L-1 going down, L-2 .. 0 going up, P x (L - 1) blocks in all (24 for P = 8, L = 4 as in
 Table 4). Level l has ``features + l * growth`` channels (288 + 96 l in the paper) at 1/2^l of the entry flow's

@@ -1,4 +1,4 @@
-"""The pose half of a multi-task prediction block (seed 001, section 3.1.1, eqs. 4-7 and 10, Fig. 4).
+"""The pose half of a multi-task prediction block (Luvizon et al. 2021, section 3.1.1, eqs. 4-7 and 10, Fig. 4).
 
 Given the block's input ``X^{p-1,l} + DU(X^{p,l-1})`` (the caller adds the lateral and the unit's output):
 

@@ -1,4 +1,4 @@
-"""Differentiable pose regression from maps (seed 001, section 3.2).
+"""Differentiable pose regression from maps (Luvizon et al. 2021, section 3.2).
 
 - ``spatial_softmax`` (Phi of eq. 6): each joint's logits normalised over the map, a probability map h;
 - ``soft_argmax`` (eq. 8): the expected column and row of h, divided by the map's width and height. Eq. 8

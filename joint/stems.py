@@ -1,9 +1,9 @@
 """Entry flows of the multi-task network: RGB crops (N, 3, H, W) -> level-0 features (N, C0, H/8, W/8).
 
-- ``inception``: the stem of seed 001 (section 4.2.2, "reduced to a feature map of size 32 x 32 x 288" from
+- ``inception``: the stem of Luvizon et al. 2021 (section 4.2.2, "reduced to a feature map of size 32 x 32 x 288" from
   256 x 256), laid out as the authors' code does it (JOINT_MODEL_NOTES.md section 1): 7 x 7 convolution,
   stride 2; a residual unit; 3 x 3 max-pooling, stride 2; two residual units; 2 x 2 max-pooling; two more.
-- ``vgg16``: the VGG-16 variant of seed 003 ("2D/3D Pose Estimation and Action Recognition using Multitask Deep
+- ``vgg16``: the VGG-16 variant of Ammar Khodja 2024 ("2D/3D Pose Estimation and Action Recognition using Multitask Deep
   Learning" with a VGG-16 backbone): VGG-16's first three convolution blocks (2 x 64, 2 x 128, 3 x 256 3 x 3
   convolutions with ReLU, max-pooling after each), then a 1 x 1 projection to C0.
 - ``resnet``: a ResNet entry (He et al. 2016): 7 x 7 convolution stride 2, 3 x 3 max-pooling, two stages of two
@@ -42,7 +42,7 @@ def inception_stem(c0: int, width: float) -> nn.Module:
 
 
 def vgg16_stem(c0: int, width: float) -> nn.Module:
-    """VGG-16's conv1_1 .. conv3_3 (seed 003), each 3 x 3 conv + BN + ReLU, then 1 x 1 to ``c0``."""
+    """VGG-16's conv1_1 .. conv3_3 (Ammar Khodja 2024), each 3 x 3 conv + BN + ReLU, then 1 x 1 to ``c0``."""
     layers, cin = [], 3
     for n, ch in ((2, 64), (2, 128), (3, 256)):
         for _ in range(n):

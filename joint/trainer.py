@@ -1,4 +1,4 @@
-"""Training of the multi-task network as in seed 001, section 4.2.3.
+"""Training of the multi-task network as in Luvizon et al. 2021, section 4.2.3.
 
 Three phases: (1) pose estimation only; (2) the action part only, every pose layer fixed (its batch-norm
 statistics too); (3) both, alternating one batch of single frames for pose and one batch of clips for action,

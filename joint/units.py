@@ -1,5 +1,5 @@
-"""Elementary units of the multi-task network (seed 001, "Multi-task Deep Learning for Real-Time 3D Human Pose
-Estimation and Action Recognition", Luvizon, Picard and Tabia, section 3.1 and Fig. 3).
+"""Elementary units of the multi-task network (Luvizon et al. 2021, "Multi-task Deep Learning for Real-Time 3D
+Human Pose Estimation and Action Recognition", Luvizon, Picard and Tabia, section 3.1 and Fig. 3).
 
 - residual unit (RU, Fig. 3a): pre-activated (BN, ReLU, convolution) with an identity skip, or a 1x1
   projection skip where the number of features changes; the convolution is depthwise separable k x k for

@@ -26,7 +26,7 @@ def _synthetic() -> Tuple[dict, Callable[[dict], Dataset]]:
 MOCAP = "../shared/data/mocap"
 #: ``data.dataset: mocap`` (lifting): what trains the lifter, and the evaluation views
 MOCAP_DEFAULTS = {
-    "synthetic": True,                 # synthetic-world poses in training (seed 000's "Unity" data)
+    "synthetic": True,                 # synthetic-world poses in training (Tang et al.'s "Unity" data)
     "synthetic_cfg": {"render": False, "subjects": {"train": 24, "val": 4, "test": 4},
                       "per_class": {"train": 48, "val": 6, "test": 6}},  # completed from SYNTH_DEFAULTS below
     "real_mocap": True,                # real mocap of mocap_dirs in training

@@ -1,6 +1,6 @@
 """The joint mode of ``run.py``: a pipeline file with a ``joint:`` section instead of ``stages:``
-(``pipelines/joint_multitask.yaml``) trains the multi-task network of seed 001 (``joint/``) or loads it from the
-cache, evaluates it block by block on the synthetic test split and writes report.json's ``joint`` section.
+(``pipelines/joint_multitask.yaml``) trains the multi-task network of Luvizon et al. 2021 (``joint/``) or loads
+it from the cache, evaluates it block by block on the synthetic test split and writes report.json's ``joint`` section.
 
 Under ``torchrun --standalone --nproc_per_node=N pipelines/run.py FILE.yaml`` every process trains its share
 (DistributedDataParallel); rank 0 alone generates the data first, saves the checkpoint, evaluates and writes

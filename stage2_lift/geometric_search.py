@@ -1,5 +1,5 @@
 """Geometric search: refine coarse root-relative 3D poses so that they agree with the 2D input and with a
-consistent, left/right symmetric skeleton (part 3 of seed 000's "3D Label Generator"; the seed gives only the
+consistent, left/right symmetric skeleton (part 3 of Tang et al.'s "3D Label Generator"; the paper gives only the
 idea, the objective and the search below are ours).
 
 Unknowns, per pose: the camera-frame joints ``X_j`` (3J values), i.e. the root-relative pose ``Y_j = X_j - X_root``

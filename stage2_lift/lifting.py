@@ -7,7 +7,7 @@ Input: 2D key-points in pixels, normalised to the screen (``[-1, 1]`` along the 
 camera-frame 3D joints in metres, z-scored per coordinate, the root omitted. A subclass supplies
 ``build_model(in_dim, out_dim)`` (a pure ``nn.Module``, tensor -> tensor).
 
-Augmentation, each a switch (seed 000 and the ANCHORS.md tricks): ``rotate`` - the 3D pose turned about the
+Augmentation, each a switch (Tang et al. 2020 and the ANCHORS.md tricks): ``rotate`` - the 3D pose turned about the
 camera's vertical axis through the pelvis by up to ``rotate_deg`` and re-projected with the sample's
 intrinsics, so new views are seen; ``flip`` - mirrored pose with left/right swapped; ``noise_px`` /
 ``drop_rate`` - detector-like 2D noise and dropped joints (moved to the pelvis); ``bone_scale`` - each bone

@@ -1,4 +1,4 @@
-"""``stereo_lifter``: the "3D Label Generator" of seed 000 (Tang, Wang, Guo, "A Multi-Task Neural Network for
+"""``stereo_lifter``: the "3D Label Generator" of Tang et al. 2020 (Tang, Wang, Guo, "A Multi-Task Neural Network for
 Action Recognition with 3D Key-Points"), three parts:
 
 1. **Stereoscopic view synthesis** (``model.synth``): from the left (real) view's 2D pose, predict the 2D pose

@@ -1,7 +1,7 @@
 """``temporal_conv``: the dilated temporal convolutional lifter of Pavllo et al., "3D human pose estimation in
 video with temporal convolutions and semi-supervised training" (CVPR 2019, VideoPose3D), with a causal option
 and the action-directed training of Bai, "An Pose Estimation Training Method For VideoPose3D with Action
-Recognition" (seed 004).
+Recognition" (Bai).
 
 Model (:class:`TemporalConvNet`, VideoPose3D Fig. 2): the 2D key-points of ``T_in`` frames ``(N, T_in, J*2)``
 go through a ``Conv1d`` of width ``filter_widths[0]`` expanding to ``channels`` (BatchNorm, ReLU, Dropout),
@@ -55,10 +55,10 @@ passes over the sequence at the network's rate (about one pass at the input's ra
 linearly both ways (each output then looks a fraction of a frame further ahead than its ``(R-1)/2`` network
 frames).
 
-``action_directed`` (seed 004, sections 3-4): one model ("expert") per action class present in the training
+``action_directed`` (Bai, sections 3-4): one model ("expert") per action class present in the training
 split, each trained only on that class's training sequences (normalisation statistics are shared, computed on
 all training poses). Each expert makes as many gradient steps of ``batch_size`` windows as the model trained on
-all actions (seed 004 eq. (1): the frames seen by one action-directed model equal the frames seen by the
+all actions (Bai eq. (1): the frames seen by one action-directed model equal the frames seen by the
 all-actions model, i.e. ``epochs * n_classes`` of the seed's "unit-epochs" on a balanced set); its own windows
 are drawn from reshuffled passes over them. Training therefore costs ``n_classes`` times the all-actions model.
 At inference the expert of the sample's action (``sample.action``) lifts it - the seed's protocol, "we estimate
@@ -395,7 +395,7 @@ class TemporalConvLifter(SingleFrameLifter):
                                   f"train {self.registered_name}")
             s.pop("n_val_frames")
             return {**s, **info}
-        # seed 004: one expert per action, each as many steps (frames seen) as the all-actions model
+        # Bai: one expert per action, each as many steps (frames seen) as the all-actions model
         n_in, n_out = int(self.stats["x_mean"].numel()), int(self.stats["y_mean"].numel())
         self.model = None
         self.experts, per = {}, {}

@@ -1,5 +1,5 @@
 """``two_stream_mlp``: the two-stream 2D -> 3D lifter of Pham et al., "A Unified Deep Framework for Joint 3D
-Pose Estimation and Action Recognition from a Single RGB Camera" (seed 002), section "Network design".
+Pose Estimation and Action Recognition from a Single RGB Camera" (Pham et al. 2020), section "Network design".
 
 The paper: "we propose a two-stream network. Each stream comprises linear layers, Batch Normalization (BN),
 Dropout, SELU and Identity connections. During the training phase, the first stream takes the ground truth 2D

@@ -4,8 +4,8 @@ encoder (``pose_image``, ``enhanced_spmf``) and classified by a CNN; only the CN
 
 Data: a sequence of any length becomes fixed-length clips (``clips.py``): training takes one random window
 (random start and speed) per sequence and epoch; testing takes the middle window (single-clip) or windows
-half a window apart whose class probabilities are averaged (multi-clip), as in seed 001, section 4.4. A window
-spans ``window_frames`` frames of the sequence (0: ``clip_len``), subsampled to ``clip_len``.
+half a window apart whose class probabilities are averaged (multi-clip), as in Luvizon et al. 2021, section 4.4.
+A window spans ``window_frames`` frames of the sequence (0: ``clip_len``), subsampled to ``clip_len``.
 Augmentation on the fly: bone lengths (3D, ``aug_bone_scale``: one log-normal factor per bone and sequence,
 ``common.augment.scale_bones``), rotation about the vertical axis (3D), in-plane rotation about the camera axis
 and a stretch of each axis (2D and 3D, ``aug_roll_deg``, ``aug_stretch``: another camera's roll and aspect),

@@ -2,9 +2,9 @@
 
 Training takes one random window (random start, random speed) resampled to ``clip_len`` frames; testing
 takes the middle window (single-clip) or windows spaced half a window apart whose class probabilities are
-averaged (multi-clip), as in seed 001, section 4.4 and seed 000, "Implementation Details". A window spans
-``span`` frames of the sequence (default ``clip_len``: one frame per clip frame); a longer span covers a whole
-action in one clip (subsampled), a sequence shorter than the span is taken whole.
+averaged (multi-clip), as in Luvizon et al. 2021, section 4.4 and Tang et al. 2020, "Implementation
+Details". A window spans ``span`` frames of the sequence (default ``clip_len``: one frame per clip frame); a
+longer span covers a whole action in one clip (subsampled), a sequence shorter than the span is taken whole.
 """
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ class MacroLayer(nn.Module):
 
 class MacroNet(ChildNet):
     """ENAS macro-space network (Pham et al., "Efficient Neural Architecture Search via Parameter Sharing",
-    ICML 2018, section 2.3), used as an alternative to the micro space of seed 002 ("A Unified Deep Framework
+    ICML 2018, section 2.3), used as an alternative to the micro space of Pham et al. 2020 ("A Unified Deep Framework
     for Joint 3D Pose Estimation and Action Recognition from a Single RGB Camera", Fig. 5).
 
     Stem 3x3 conv-BN to ``filters`` channels, ``n_layers`` :class:`MacroLayer` s (layer ``i`` reads layer

@@ -1,7 +1,7 @@
 """The ENAS micro (cell) child network for encoded pose images: shared-weight search mode and fixed mode.
 
 After Pham, Guan, Zoph, Le, Dean, "Efficient Neural Architecture Search via Parameter Sharing" (ICML 2018),
-section 2.4 and its released code, in the layout of seed 002 (Pham et al., "A Unified Deep Framework for
+section 2.4 and its released code, in the layout of Pham et al. 2020 (Pham et al., "A Unified Deep Framework for
 Joint 3D Pose Estimation and Action Recognition from a Single RGB Camera", Fig. 5): 3 blocks of N searched
 normal cells with a reduction cell between blocks. The arc format is :mod:`stage3_action.nas_space`'s.
 """
@@ -80,7 +80,7 @@ class Cell(nn.Module):
 
 class MicroNet(ChildNet):
     """ENAS micro-space network (Pham et al., "Efficient Neural Architecture Search via Parameter Sharing",
-    ICML 2018, section 2.4; network layout of seed 002, "A Unified Deep Framework for Joint 3D Pose
+    ICML 2018, section 2.4; network layout of Pham et al. 2020, "A Unified Deep Framework for Joint 3D Pose
     Estimation and Action Recognition from a Single RGB Camera", Fig. 5).
 
     Stem 3x3 conv-BN to ``filters`` channels (ENAS uses 3x; the cells calibrate either way), then

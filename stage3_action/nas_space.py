@@ -4,7 +4,7 @@ architecture document (JSON) that a search writes and ``searched_cnn`` reads.
 After Pham, Guan, Zoph, Le, Dean, "Efficient Neural Architecture Search via Parameter Sharing" (ICML 2018),
 sections 2.3 (whole-network, "macro") and 2.4 (cell, "micro"), as used for recognition in Pham et al.,
 "A Unified Deep Framework for Joint 3D Pose Estimation and Action Recognition from a Single RGB Camera"
-(seed 002, Fig. 5: 3 blocks of N searched cells with reduction cells between).
+(Pham et al. 2020, Fig. 5: 3 blocks of N searched cells with reduction cells between).
 
 Micro arc: ``{"normal": cell, "reduce": cell}``; a cell is a list of ``n_nodes`` nodes ``[x, x_op, y, y_op]``:
 node ``i`` sums ``x_op(input x)`` and ``y_op(input y)`` where ``x, y`` index the cell's inputs 0 and 1 (the

@@ -1,5 +1,5 @@
 """``pose_cnn``: a small hand-designed CNN that classifies an encoded pose sequence (by default the
-``pose_image`` of Luvizon et al., seed 001, section 3.3.1; any registered encoder can be named). Data,
+``pose_image`` of Luvizon et al. 2021, section 3.3.1; any registered encoder can be named). Data,
 augmentation and training are those of every encoded classifier (``classifier.py``).
 
 Model: three stages of (3x3 conv, BatchNorm, ReLU) pairs over the (time x joints) image, halving time between

@@ -1,5 +1,5 @@
 """``pose_image`` encoder: the pose features of Luvizon et al., "Multi-task Deep Learning for Real-Time 3D Human
-Pose Estimation and Action Recognition" (seed 001, section 3.3.1, Fig. 5a).
+Pose Estimation and Action Recognition" (Luvizon et al. 2021, section 3.3.1, Fig. 5a).
 
 A sequence of T poses of J joints becomes a T x J image (time vertical, joints horizontal) whose channels are
 the coordinates ((x, y) for 2D, (x, y, z) for 3D), each weighted by the joint's confidence score so that joints

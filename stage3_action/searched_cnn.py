@@ -1,5 +1,5 @@
 """``searched_cnn``: an encoded-clip classifier whose CNN is an architecture found by ENAS ("Efficient Neural
-Architecture Search via Parameter Sharing", Pham et al., ICML 2018), as in the recognition stage of seed 002
+Architecture Search via Parameter Sharing", Pham et al., ICML 2018), as in the recognition stage of Pham et al. 2020
 ("A Unified Deep Framework for Joint 3D Pose Estimation and Action Recognition from a Single RGB Camera",
 section on action recognition, Fig. 5).
 

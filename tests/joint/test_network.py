@@ -1,4 +1,4 @@
-"""The multi-task network of seed 001: pose regression (eqs. 6-9), blocks, wiring, cuts, decoupled poses."""
+"""The multi-task network of Luvizon et al. 2021: pose regression (eqs. 6-9), blocks, wiring, cuts, decoupled poses."""
 import pytest
 import torch
 
