@@ -9,26 +9,21 @@ import logging
 import sys
 
 
-class _CurrentStdout(logging.StreamHandler):
-    """A stream handler bound to whatever ``sys.stdout`` is when a line is written."""
+class _CurrentStdout:
+    """A stream that writes to whatever ``sys.stdout`` is when a line is written."""
 
-    def __init__(self):
-        super().__init__(sys.stdout)
+    def write(self, text: str) -> None:
+        sys.stdout.write(text)
 
-    @property
-    def stream(self):
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, value):  # StreamHandler.__init__ assigns it; the current sys.stdout is always used
-        pass
+    def flush(self) -> None:
+        sys.stdout.flush()
 
 
 def get_logger(name: str) -> logging.Logger:
     """The logger ``rgb3d.<name>`` (INFO and above, ``[name] message`` on the current stdout)."""
     log = logging.getLogger(f"rgb3d.{name}")
     if not log.handlers:
-        handler = _CurrentStdout()
+        handler = logging.StreamHandler(_CurrentStdout())
         handler.setFormatter(logging.Formatter(f"[{name}] %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)

@@ -187,5 +187,3 @@ class EnsembleClassifier(ActionClassifier):
         self.labels = list(state["labels"])
         self.val_probs, self.val_labels = state.get("val_probs"), state.get("val_labels")
         self.weights = self.choose()
-        if self.cfg["weights"] == "val" and self.val_probs is None and "weights" in state:
-            self.weights = np.asarray(state["weights"], np.float64)  # a checkpoint that kept only its val weights
