@@ -35,6 +35,8 @@ class Stage:
     #: options that change only inference, not training (a test-time flip, say): a checkpoint's cache key
     #: leaves them out, so switching one reuses the trained part
     inference_options: ClassVar[tuple] = ()
+    #: the keys of ``state()`` that hold network weights; the rest is the codec state (see ``codec_state``)
+    network_state_keys: ClassVar[tuple] = ("model",)
 
     def __init__(self, cfg: Optional[dict] = None, device: str = "cpu", seed: int = 0):
         cfg = dict(cfg or {})
@@ -57,6 +59,24 @@ class Stage:
 
     def load_state(self, state: Dict[str, Any]) -> None:
         pass
+
+    # ------------------------------------------------------------------ export (pipelines/export.py)
+    def networks(self) -> Dict[str, Any]:
+        """The trained tensor networks by name, each a :class:`~common.onnx_backend.ExportSpec` (empty: the
+        part has nothing to export and runs as it is under ``backend: onnx``)."""
+        return {}
+
+    def codec_state(self) -> Dict[str, Any]:
+        """``state()`` without the networks' weights: the pre- and post-processing parameters (normalisation
+        statistics, labels, temperature, options) that are written beside the exported networks."""
+        return {k: v for k, v in self.state().items() if k not in self.network_state_keys}
+
+    def load_exported(self, state: Dict[str, Any], networks: Dict[str, Any]) -> None:
+        """Restore from ``codec_state()`` with ``networks`` (callables on tensors, by the names of
+        :meth:`networks`) in place of the torch networks."""
+        if networks:
+            raise InputError(f"{self.kind} {self.registered_name}: cannot run from exported networks")
+        self.load_state(state)
 
 
 class Detector2D(Stage):

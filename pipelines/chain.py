@@ -26,16 +26,16 @@ from common.progress import progress_bar
 from common.registry import build
 from common.virtual_camera import virtual_views
 
-from .config import STAGE_KINDS, STAGE_TRAIN_DATA, is_path_key
+from .config import STAGE_BACKEND, STAGE_KINDS, STAGE_TRAIN_DATA, is_path_key
 from .data import build_dataset, training_data_cfg
+from .exported import load_exported
 
 
 class Chain:
     def __init__(self, cfg: dict, device: str, log=None):
         self.cfg = cfg
         self.log = log or get_logger("run").info
-        self.parts = {name: build(STAGE_KINDS[name], {k: v for k, v in scfg.items() if k != STAGE_TRAIN_DATA},
-                                  device=device, seed=cfg["seed"])
+        self.parts = {name: build(STAGE_KINDS[name], part_options(scfg), device=device, seed=cfg["seed"])
                       for name, scfg in cfg["stages"].items()}
         self.train_info: Dict[str, dict] = {}
 
@@ -47,7 +47,8 @@ class Chain:
 
     def checkpoint_key(self, name: str) -> str:
         scfg = self.cfg["stages"][name]
-        trained = {k: v for k, v in scfg.items() if k not in self.parts[name].inference_options}
+        trained = {k: v for k, v in scfg.items()
+                   if k not in self.parts[name].inference_options and k not in STAGE_BACKEND}
         key = {"stage": name, "cfg": trained, "seed": self.cfg["seed"],
                "data": training_data_cfg(scfg.get(STAGE_TRAIN_DATA) or self.cfg["data"])}
         # files an option names (a model config, say) count by their content, so editing one retrains
@@ -109,6 +110,11 @@ class Chain:
         """Load each trainable part from the cache, or train it on ``data_fn()`` (built lazily) and cache it."""
         data: Optional[Dataset] = None
         for name, part in self.parts.items():
+            if self.cfg["stages"][name]["backend"] == "onnx":
+                self.train_info[name] = load_exported(name, part, self.cfg["stages"][name]["export_dir"])
+                self.log(f"{name}: {self.cfg['stages'][name]['type']} runs the networks exported to "
+                         f"{self.train_info[name]['export_dir']} (onnxruntime)")
+                continue
             if not part.trainable:
                 self.train_info[name] = {"trained": False}
                 continue
@@ -161,6 +167,11 @@ class Chain:
             out[name] = x
         out["seconds"] = seconds
         return out
+
+
+def part_options(scfg: dict) -> dict:
+    """A resolved stage's options as its part takes them: without the pipeline's own stage keys."""
+    return {k: v for k, v in scfg.items() if k != STAGE_TRAIN_DATA and k not in STAGE_BACKEND}
 
 
 def gt_input_for(part, sample: Sample):

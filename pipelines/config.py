@@ -32,6 +32,11 @@ VIDEO_DEFAULTS = {"stride": 1, "max_frames": None}
 #: a stage option any stage may have: a data section of its own to train on (a lifter trained on motion capture
 #: in a pipeline that evaluates on 2D-only videos, say); absent = the pipeline's data section
 STAGE_TRAIN_DATA = "train_data"
+#: options every stage has that choose how its trained networks run, not what they learn (never in a checkpoint's
+#: key): ``torch``, or ``onnx`` - the networks that ``pipelines/export.py`` wrote to ``export_dir``, run by
+#: onnxruntime (``common/onnx_backend.py``)
+STAGE_BACKEND = {"backend": "torch", "export_dir": None}
+BACKENDS = ("torch", "onnx")
 #: option names holding file or folder paths: relative values given on the command line (``--set``,
 #: ``--overrides``) are made absolute against the current directory; relative values in pipeline files stay
 #: relative and resolve against the repository root (``common.paths.repo_path``)
@@ -97,11 +102,11 @@ class Resolver:
         if not isinstance(raw, dict) or "type" not in raw:
             raise InputError(f"stages.{name}: expected a mapping with a 'type'")
         cls = lookup(STAGE_KINDS[name], raw["type"], where=f"stages.{name}.type")
-        unknown = sorted(set(raw) - set(cls.defaults) - {"type", STAGE_TRAIN_DATA})
+        unknown = sorted(set(raw) - set(cls.defaults) - {"type", STAGE_TRAIN_DATA, *STAGE_BACKEND})
         if unknown:
             raise InputError(f"stages.{name}: unknown option(s) {', '.join(unknown)} for type {raw['type']}; "
                              f"known: {', '.join(sorted(cls.defaults))}")
-        out = {"type": raw["type"], **copy.deepcopy(cls.defaults)}
+        out = {"type": raw["type"], **copy.deepcopy(cls.defaults), **STAGE_BACKEND}
         for k, v in raw.items():
             if k == STAGE_TRAIN_DATA:
                 if not isinstance(v, dict):
@@ -109,6 +114,10 @@ class Resolver:
                 out[k] = self._data(v)
             elif k != "type":
                 out[k] = _merge(f"stages.{name}.{k}", out[k], v)
+        if out["backend"] not in BACKENDS:
+            raise InputError(f"stages.{name}.backend: expected {' or '.join(BACKENDS)}, got {out['backend']!r}")
+        if out["backend"] == "onnx" and not out["export_dir"]:
+            raise InputError(f"stages.{name}.backend: onnx needs export_dir, the folder pipelines/export.py wrote")
         return out
 
     def _data(self, raw: dict) -> dict:
@@ -173,7 +182,8 @@ class Resolver:
                 rnode = rnode.setdefault(p, {})
             if len(parts) == 3 and parts[0] == "stages" and parts[2] == "type" and value != rnode.get("type"):
                 cls = lookup(STAGE_KINDS[parts[1]], value, where=key)
-                dropped = sorted(k for k in rnode if k not in ("type", STAGE_TRAIN_DATA) and k not in cls.defaults)
+                dropped = sorted(k for k in rnode if k not in ("type", STAGE_TRAIN_DATA, *STAGE_BACKEND)
+                                 and k not in cls.defaults)
                 if dropped:
                     warnings.warn(f"{key}={value}: dropping option(s) {', '.join(dropped)} that {value} does not have",
                                       stacklevel=2)

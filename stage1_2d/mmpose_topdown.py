@@ -58,6 +58,7 @@ from common.dataset import Dataset, Sample
 from common.errors import InputError
 from common.handoff import Pose2DSeq
 from common.metrics import pck, torso_size
+from common.onnx_backend import ExportSpec
 from common.paths import REPO_ROOT
 from common.progress import progress_bar
 from common.progress import write as progress_write
@@ -241,6 +242,7 @@ class MMPoseTopdown(Detector2D):
         if not self.cfg["checkpoint"]:  # nothing may download: pretrained initialisations are dropped
             strip_pretrained(self.mm_cfg.model)
         self.model = MODELS.build(self.mm_cfg.model)
+        self.runner = None
         if self.cfg["checkpoint"]:
             self._load_checkpoint(self.cfg["checkpoint"])
         else:
@@ -288,8 +290,9 @@ class MMPoseTopdown(Detector2D):
         return (x - self._mean.to(x.device)) / self._std.to(x.device)
 
     def net(self, x: torch.Tensor):
-        """The pure tensor model: backbone (+ neck) + head.forward -> heatmaps or SimCC (x, y) logits."""
-        return self.model.head.forward(self.model.extract_feat(x))
+        """The pure tensor model: backbone (+ neck) + head.forward -> heatmaps or SimCC (x, y) logits (the
+        exported network under ``backend: onnx``)."""
+        return (self.runner or TensorNet(self.model))(x)
 
     def forward(self, x: torch.Tensor, flip_test: bool):
         """Network outputs for normalised crops; with ``flip_test`` averaged with the mirrored crops' outputs."""
@@ -516,6 +519,22 @@ class MMPoseTopdown(Detector2D):
                              f"({str(e).splitlines()[0]})") from None
         self.model.to(self.device).eval()
 
+    # ------------------------------------------------------------------ export (pipelines/export.py)
+    network_state_keys = ("state_dict",)
+
+    def networks(self) -> Dict[str, Any]:
+        """Backbone + head on normalised crops (N, 3, H, W) -> heatmaps (N, K, h, w) or SimCC x and y logits;
+        the crops, the flip test and the codec's decoding stay outside (:meth:`infer_crops`)."""
+        crops = torch.zeros(2, 3, self.input_size[1], self.input_size[0])
+        with torch.no_grad():
+            simcc = isinstance(self.net(crops), (tuple, list))
+        outputs = ("simcc_x", "simcc_y") if simcc else ("heatmaps",)
+        return {"detector": ExportSpec(TensorNet(self.model), {"crops": crops}, outputs,
+                                       {k: {0: "n"} for k in ("crops",) + outputs})}
+
+    def load_exported(self, state: Dict[str, Any], networks: Dict[str, Any]) -> None:
+        self.runner = networks["detector"]
+
     def _load_checkpoint(self, path) -> None:
         """Load an mmengine checkpoint file (what mmpose's model zoo ships) the way mmengine's runner does.
 
@@ -536,3 +555,14 @@ class MMPoseTopdown(Detector2D):
             raise InputError(f"checkpoint {p}: cannot be loaded into {self.cfg['config']} "
                              f"({str(e).splitlines()[0] if str(e) else type(e).__name__})") from None
         self._ckpt_meta = ckpt.get("meta") if isinstance(ckpt, dict) and isinstance(ckpt.get("meta"), dict) else {}
+
+
+class TensorNet(torch.nn.Module):
+    """An mmpose top-down model as a tensor function: backbone (+ neck) + ``head.forward`` (what is exported)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor):
+        return self.model.head.forward(self.model.extract_feat(x))

@@ -31,6 +31,7 @@ from common.augment import move_along_ray, part_factors, scale_bones, tilt_about
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
+from common.onnx_backend import ExportSpec
 from common.skeleton import get_layout
 from common.stage import Lifter
 from common.training import seed_everything, train_epochs
@@ -105,6 +106,8 @@ class SingleFrameLifter(Lifter):
         self._g: torch.Generator | None = None            # training state, set by prepare()
         self._tr: Dict[str, torch.Tensor] | None = None
         self._va: Dict[str, torch.Tensor] | None = None
+        #: the exported inference map run in place of :meth:`forward` (``backend: onnx``), else None
+        self.runner = None
 
     def build_model(self, in_dim: int, out_dim: int) -> nn.Module:
         raise NotImplementedError  # abstract
@@ -243,11 +246,12 @@ class SingleFrameLifter(Lifter):
     def _predict_norm(self, xy: torch.Tensor) -> torch.Tensor:
         """Normalised 2D (N, J, 2) -> root-relative 3D (N, J, 3) metres, flip-averaged when enabled."""
         self.model.eval()
-        out = self._decode(self.forward(self._encode(xy).to(self.device)).cpu())
+        net = self.runner or self.forward
+        out = self._decode(net(self._encode(xy).to(self.device)).cpu())
         if self.cfg["flip_test"]:
             perm = torch.as_tensor(self.layout.flip_permutation)
             xf = xy[:, perm] * torch.tensor([-1.0, 1.0])
-            of = self._decode(self.forward(self._encode(xf).to(self.device)).cpu())
+            of = self._decode(net(self._encode(xf).to(self.device)).cpu())
             out = (out + of[:, perm] * torch.tensor([-1.0, 1.0, 1.0])) / 2
         return out
 
@@ -273,3 +277,26 @@ class SingleFrameLifter(Lifter):
         self.model = self.build_model(n_in, int(self.stats["y_mean"].numel())).to(self.device)
         self.model.load_state_dict(state["model"])
         self.model.eval()
+
+    # ------------------------------------------------------------------ export (pipelines/export.py)
+    def networks(self) -> Dict[str, ExportSpec]:
+        """The inference map (:meth:`forward`: z-scored 2D (N, 2J) -> z-scored 3D (N, 3(J-1))) as ``lifter``."""
+        n_in = int(self.stats["x_mean"].numel())
+        return {"lifter": ExportSpec(InferenceMap(self), {"x": torch.zeros(2, n_in)}, ("y",),
+                                     {"x": {0: "n"}, "y": {0: "n"}})}
+
+    def load_exported(self, state: dict, networks: Dict[str, object]) -> None:
+        self.stats = state["stats"]
+        self.model = self.runner = networks["lifter"]
+
+
+class InferenceMap(nn.Module):
+    """A lifter's :meth:`SingleFrameLifter.forward` as a module of its own (what is traced for export)."""
+
+    def __init__(self, lifter: SingleFrameLifter):
+        super().__init__()
+        self.model = lifter.model
+        self._forward = lifter.forward
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._forward(x)

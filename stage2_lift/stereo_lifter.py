@@ -57,7 +57,7 @@ from .martinez_mlp import MartinezMLP
 
 def pose_size(xy: torch.Tensor) -> torch.Tensor:
     """Size of 2D poses (N, 2J) flat: root-mean-square distance of the joints from their centroid."""
-    xy = xy.reshape(len(xy), -1, 2)
+    xy = xy.reshape(xy.shape[0], -1, 2)    # shape[0], not len(): the batch stays free in an ONNX export
     return (xy - xy.mean(1, keepdim=True)).pow(2).sum(-1).mean(1).sqrt().clamp(min=1e-4)
 
 

@@ -82,6 +82,7 @@ from torch import nn
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
+from common.onnx_backend import ExportSpec
 from common.registry import register
 from common.resample import resample_time, sample_frames
 from common.training import train_epochs
@@ -464,7 +465,10 @@ class TemporalConvLifter(SingleFrameLifter):
             st["model"] = self.model.state_dict()
         return st
 
-    def load_state(self, state: dict) -> None:
+    network_state_keys = ("model", "experts")
+
+    def _load_codec(self, state: dict) -> None:
+        """The statistics and action names of a checkpoint, after checking its network rate against ``fps``."""
         # the network's rate is part of what it learnt (a checkpoint without one predates the option: own rates)
         trained = state["fps"] if "fps" in state else (state.get("cfg") or {}).get("fps")
         trained = check_fps(trained, "temporal_conv checkpoint fps")
@@ -476,6 +480,9 @@ class TemporalConvLifter(SingleFrameLifter):
                              f"lifter is set to fps={show(own)}; set fps to the checkpoint's rate or retrain")
         self.stats = state["stats"]
         self.action_names = list(state.get("action_names", []))
+
+    def load_state(self, state: dict) -> None:
+        self._load_codec(state)
         n_in, n_out = int(self.stats["x_mean"].numel()), int(self.stats["y_mean"].numel())
 
         def make(sd):
@@ -483,6 +490,10 @@ class TemporalConvLifter(SingleFrameLifter):
             m.load_state_dict(sd)
             return m.eval()
 
+        self._set_networks(state, make)
+
+    def _set_networks(self, state: dict, make) -> None:
+        """The single model or the per-action experts of ``state``, each made by ``make(weights or name)``."""
         if self.cfg["action_directed"]:
             if "experts" not in state:
                 raise InputError(f"{self.registered_name}: checkpoint has no per-action experts; it was trained "
@@ -495,3 +506,25 @@ class TemporalConvLifter(SingleFrameLifter):
                                  f"with action_directed=true")
             self.experts = {}
             self.model = make(state["model"])
+
+    # ------------------------------------------------------------------ export (pipelines/export.py)
+    def networks(self) -> dict:
+        """The network on z-scored 2D windows (N, T, 2J) -> z-scored 3D (N, T - receptive field + 1, 3(J-1)),
+        T free: ``lifter``, or ``expert_<action index>`` per action when ``action_directed``."""
+        n_in = int(self.stats["x_mean"].numel())
+        nets = {f"expert_{a}": m for a, m in self.experts.items()} if self.experts else {"lifter": self.model}
+        x = torch.zeros(1, self.receptive_field + 2, n_in)
+        return {name: ExportSpec(m, {"x": x}, ("y",), {"x": {0: "n", 1: "t"}, "y": {0: "n", 1: "t_out"}})
+                for name, m in nets.items()}
+
+    def codec_state(self) -> dict:
+        st = super().codec_state()
+        if self.cfg["action_directed"]:  # which experts there are
+            st["experts"] = {a: f"expert_{a}" for a in self.experts}
+        else:
+            st["model"] = "lifter"
+        return st
+
+    def load_exported(self, state: dict, networks: dict) -> None:
+        self._load_codec(state)
+        self._set_networks(state, lambda name: networks[name])

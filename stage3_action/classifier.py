@@ -35,6 +35,7 @@ from torch import nn
 from common.augment import scale_bones
 from common.errors import InputError
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
+from common.onnx_backend import ExportSpec
 from common.registry import build
 from common.resample import resample_time
 from common.skeleton import get_layout
@@ -100,6 +101,8 @@ class EncodedClassifier(ActionClassifier):
         self.train_frames: Optional[float] = None
         #: unit-length penultimate features of the training clips (float16): the open-set distance's reference
         self.bank: Optional[np.ndarray] = None
+        #: the exported network (images -> logits, features) run in place of the model (``backend: onnx``)
+        self.runner = None
 
     # ------------------------------------------------------------------ to override
     def build_model(self, in_ch: int, image_hw: Tuple[int, int], n_classes: int) -> nn.Module:
@@ -264,15 +267,10 @@ class EncodedClassifier(ActionClassifier):
     @torch.no_grad()
     def forward_features(self, imgs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         """Logits and the penultimate features (the input of the model's last linear layer) of images."""
+        if self.runner is not None:
+            return self.runner(imgs)
         self.model.eval()
-        last = [m for m in self.model.modules() if isinstance(m, nn.Linear)][-1]
-        store = {}
-        hook = last.register_forward_hook(lambda m, i, o: store.__setitem__("f", i[0]))
-        try:
-            logits = self.model(imgs)
-        finally:
-            hook.remove()
-        return logits, store["f"].flatten(1)
+        return WithFeatures(self.model)(imgs)
 
     def features(self, imgs: torch.Tensor, batch: int = 256) -> np.ndarray:
         """Unit-length penultimate features (N, F) of images."""
@@ -332,7 +330,7 @@ class EncodedClassifier(ActionClassifier):
         return x, sc
 
     def predict(self, seq, sample=None, multi_clip=None) -> ActionResult:
-        if self.model is None:
+        if self.model is None and self.runner is None:
             raise RuntimeError(f"{self.registered_name}: not trained")
         p, d = self.infer(*self._coords(seq), multi_clip)
         return ActionResult(p, tuple(self.labels), float(self.cfg["unknown_threshold"]), d,
@@ -351,14 +349,47 @@ class EncodedClassifier(ActionClassifier):
                 "bank": self.bank}
 
     def load_state(self, state: dict) -> None:
+        self._load_codec(state)
+        self.model = self.build_model(*self._model_args()).to(self.device)
+        self.model.load_state_dict(state["model"])
+        self.model.eval()
+
+    def _load_codec(self, state: dict) -> None:
         self.labels = list(state["labels"])
         self.temperature = float(state.get("temperature", 1.0))
         self.train_fps, self.train_frames = state.get("train_fps"), state.get("train_frames")
         self.bank = state.get("bank")
         self.cfg["input"] = state["cfg"]["input"]
-        self.model = self.build_model(*self._model_args()).to(self.device)
-        self.model.load_state_dict(state["model"])
-        self.model.eval()
+
+    # ------------------------------------------------------------------ export (pipelines/export.py)
+    def networks(self) -> dict:
+        """The CNN on encoded clips (N, C, H, W) -> logits (N, classes) and penultimate features (N, F)."""
+        dynamic = {k: {0: "n"} for k in ("image", "logits", "features")}
+        return {"classifier": ExportSpec(WithFeatures(self.model), {"image": torch.zeros(2, *self.image_shape())},
+                                         ("logits", "features"), dynamic)}
+
+    def load_exported(self, state: dict, networks: dict) -> None:
+        self._load_codec(state)
+        self.model, self.runner = None, networks["classifier"]
+
+
+class WithFeatures(nn.Module):
+    """A classifier network that also returns its penultimate features (the input of its last linear layer,
+    flattened): the open-set distance's input."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+        self.last = [m for m in model.modules() if isinstance(m, nn.Linear)][-1]
+
+    def forward(self, imgs: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        store = {}
+        hook = self.last.register_forward_hook(lambda m, i, o: store.__setitem__("f", i[0]))
+        try:
+            logits = self.model(imgs)
+        finally:
+            hook.remove()
+        return logits, store["f"].flatten(1)
 
 
 #: neighbours averaged by the open-set distance, and training clips kept for it at most (a random subset)

@@ -181,9 +181,26 @@ class EnsembleClassifier(ActionClassifier):
                 "input": self.cfg["input"], "val_probs": self.val_probs, "val_labels": self.val_labels}
 
     def load_state(self, state: dict) -> None:
-        self.cfg["input"] = state["input"]
         for n, m in self.members.items():
             m.load_state(state["members"][n])
+        self._load_codec(state)
+
+    def _load_codec(self, state: dict) -> None:
+        self.cfg["input"] = state["input"]
         self.labels = list(state["labels"])
         self.val_probs, self.val_labels = state.get("val_probs"), state.get("val_labels")
         self.weights = self.choose()
+
+    # ------------------------------------------------------------------ export (pipelines/export.py)
+    def networks(self) -> dict:
+        """Every member's networks, named ``<member>.<network>``."""
+        return {f"{n}.{k}": spec for n, m in self.members.items() for k, spec in m.networks().items()}
+
+    def codec_state(self) -> dict:
+        return {**self.state(), "members": {n: m.codec_state() for n, m in self.members.items()}}
+
+    def load_exported(self, state: dict, networks: dict) -> None:
+        for n, m in self.members.items():
+            m.load_exported(state["members"][n], {k.split(".", 1)[1]: v for k, v in networks.items()
+                                                  if k.split(".", 1)[0] == n})
+        self._load_codec(state)

@@ -8,6 +8,8 @@ offline input: ``oracle`` the sample, ``precomputed`` a ``.npz`` written in ``tm
 blank clip (as ``tests/stage1_2d/test_mediapipe_pose.py`` does), ``mmpose_topdown`` a tiny config and a few
 noise frames (as ``tests/stage1_2d/test_mmpose_topdown.py`` does).
 """
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -144,12 +146,12 @@ def _check_action(out, labels):
     assert out.label in labels
 
 
-def _same(a, b):
+def _same(a, b, atol=1e-6):
     """Two hand-offs of one kind hold the same arrays."""
     assert type(a) is type(b)
     for field in ("keypoints", "joints", "scores"):
         if hasattr(a, field):
-            np.testing.assert_allclose(getattr(a, field), getattr(b, field), atol=1e-6, err_msg=field)
+            np.testing.assert_allclose(getattr(a, field), getattr(b, field), atol=atol, err_msg=field)
     if isinstance(a, ActionResult):
         assert a.labels == b.labels
         np.testing.assert_allclose(a.distance, b.distance, atol=1e-5, equal_nan=True)  # the open-set bank
@@ -226,3 +228,26 @@ def test_part_contract(kind, name, tiny_poses, tmp_path):
         _check_action(out, data.action_names)
 
     _round_trip(kind, name, opts, part, tmp_path, predict)
+    if kind != "encoder":
+        _export_round_trip(kind, name, opts, part, tmp_path, predict)
+
+
+def _export_round_trip(kind, name, opts, part, tmp_path, predict):
+    """The networks exported to ONNX and the codec state beside them (``pipelines/exported.py``), restored into a
+    freshly built part that runs them with onnxruntime: it predicts what the torch part predicts."""
+    pytest.importorskip("onnxruntime")
+    from pipelines.exported import codec_file, load_exported, write_stage
+
+    out = tmp_path / "export"
+    out.mkdir()
+    nets = write_stage("stage", part, out)
+    assert set(nets) == set(part.networks())
+    for info in nets.values():
+        assert info["max_abs_diff"] < 1e-3, info
+    fresh = build(kind, {"type": name, **opts}, seed=1 if part.trainable else 0)
+    manifest = {"stages": {"stage": {"type": name, "networks": nets}}}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert (out / codec_file("stage")).is_file()
+    info = load_exported("stage", fresh, out, threads=1)
+    assert info["networks"] == sorted(nets)
+    _same(predict(part), predict(fresh), atol=1e-3 if kind == "detector2d" else 1e-4)

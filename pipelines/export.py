@@ -1,0 +1,87 @@
+#!/usr/bin/env python
+"""Export a pipeline's trained networks to ONNX: ``python pipelines/export.py PIPELINE.yaml --out DIR
+[--overrides FILE ...] [--set KEY=VALUE ...]`` (``docs/interfaces.md``, "Export").
+
+Each trainable stage is loaded from the checkpoint cache (trained first when it has none, as ``run.py`` would)
+and written to ``DIR`` as its networks in ONNX and its codec state beside them (``pipelines/exported.py``);
+``DIR/pipeline.yaml`` is the resolved pipeline with ``backend: onnx`` on those stages, so that
+``python pipelines/run.py DIR/pipeline.yaml [--input VIDEO]`` runs the same chain with onnxruntime. Stages with
+nothing to export (oracles, precomputed or MediaPipe key-points) are copied as they are.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from common.errors import InputError
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="pipelines/export.py", description=__doc__.split("\n\n")[0])
+    p.add_argument("pipeline", help="pipeline YAML file")
+    p.add_argument("--out", required=True, help="folder to write the ONNX files, codec states and pipeline.yaml to")
+    p.add_argument("--overrides", nargs="+", action="extend", default=[], metavar="FILE")
+    p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", dest="sets")
+    return p.parse_args(argv)
+
+
+def export(cfg: dict, out: Path, log=print) -> dict:
+    """Export the chain of the resolved pipeline ``cfg`` to ``out``; returns the manifest."""
+    import yaml
+
+    from common.io import write_json, write_text
+    from common.training import resolve_device
+    from pipelines.chain import Chain
+    from pipelines.data import build_dataset
+    from pipelines.exported import MANIFEST, versions, write_stage
+
+    if "stages" not in cfg:
+        raise InputError("export: the joint mode is exported by pipelines/joint.py's networks, not this command; "
+                         "give a 'stages' pipeline")
+    if any(s["backend"] != "torch" for s in cfg["stages"].values()):
+        raise InputError("export: the pipeline already runs exported networks; export the torch pipeline")
+    chain = Chain({**cfg, "device": "cpu"} if resolve_device(cfg["device"]) != "cpu" else cfg, "cpu", log=log)
+    chain.prepare(lambda: build_dataset(cfg["data"]))
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = {"pipeline": cfg.get("name"), "versions": versions(), "stages": {}}
+    exported = {}
+    for name, part in chain.parts.items():
+        if not part.networks():
+            log(f"{name}: {cfg['stages'][name]['type']} has no network to export; it runs as it is")
+            exported[name] = cfg["stages"][name]
+            continue
+        nets = write_stage(name, part, out)
+        manifest["stages"][name] = {"type": cfg["stages"][name]["type"],
+                                    "checkpoint_key": chain.checkpoint_key(name), "networks": nets}
+        for n, info in nets.items():
+            log(f"{name}: {n} -> {out / info['file']} (onnxruntime vs torch: max |diff| {info['max_abs_diff']:.2e})")
+        exported[name] = {**cfg["stages"][name], "backend": "onnx", "export_dir": str(out.resolve())}
+    write_json(out / MANIFEST, manifest)
+    write_text(out / "pipeline.yaml", yaml.safe_dump({**{k: v for k, v in cfg.items() if k != "stages"},
+                                                      "stages": exported}, sort_keys=False))
+    log(f"export: {len(manifest['stages'])} stage(s) written to {out}; run them with "
+        f"python pipelines/run.py {out / 'pipeline.yaml'}")
+    return manifest
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        from pipelines.run import resolve_pipeline
+
+        export(resolve_pipeline(args), Path(args.out))
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    warnings.filterwarnings("ignore", category=UserWarning, module="mmengine")
+    sys.exit(main())

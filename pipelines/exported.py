@@ -1,0 +1,76 @@
+"""The folder ``pipelines/export.py`` writes and ``backend: onnx`` reads (``docs/interfaces.md``, "Export").
+
+Per exported stage ``S``: ``S.<network>.onnx`` for each of its networks (``Stage.networks``) and ``S.codec.pt``, the
+part's codec state (``Stage.codec_state``: normalisation statistics, labels, temperature, options; a
+``torch.save`` file); ``manifest.json`` lists the stages, their networks' files, inputs and outputs, the largest
+difference between onnxruntime's and torch's outputs measured at export, and the library versions.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict
+
+import numpy as np
+import torch
+
+from common.errors import InputError
+from common.io import atomic_path
+from common.onnx_backend import OnnxNetwork
+from common.paths import repo_path
+
+MANIFEST = "manifest.json"
+
+
+def network_file(stage: str, network: str) -> str:
+    return f"{stage}.{network}.onnx"
+
+
+def codec_file(stage: str) -> str:
+    return f"{stage}.codec.pt"
+
+
+def write_stage(stage: str, part, out: Path, threads: int = 0) -> Dict[str, dict]:
+    """Export ``part``'s networks and codec state to ``out``; returns the manifest entries of its networks, each
+    with the largest absolute difference of onnxruntime's outputs from torch's on the example inputs."""
+    nets = {}
+    for name, spec in part.networks().items():
+        path = spec.export(out / network_file(stage, name))
+        with torch.no_grad():
+            want = spec.module(*spec.inputs.values())
+        got = OnnxNetwork(path, threads)(*spec.inputs.values())
+        want, got = (want, got) if isinstance(want, (tuple, list)) else ((want,), (got,))
+        diff = max(float((w.detach().cpu() - g).abs().max()) for w, g in zip(want, got))
+        nets[name] = {"file": path.name, "inputs": {k: list(v.shape) for k, v in spec.inputs.items()},
+                      "outputs": list(spec.outputs), "max_abs_diff": diff}
+    with atomic_path(out / codec_file(stage)) as tmp:
+        torch.save(part.codec_state(), tmp)
+    return nets
+
+
+def load_exported(stage: str, part, export_dir, threads: int = 0) -> dict:
+    """Restore ``part`` (built from the stage's options) from an export folder, its networks run by onnxruntime
+    with ``threads`` intra-op threads (0: torch's thread count); returns what the report says of it."""
+    folder = repo_path(export_dir)
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        raise InputError(f"stages.{stage}.export_dir: {folder} has no {MANIFEST}; write it with "
+                         "python pipelines/export.py PIPELINE.yaml --out DIR")
+    entry = json.loads(manifest.read_text())["stages"].get(stage)
+    if entry is None or entry["type"] != part.registered_name:
+        raise InputError(f"stages.{stage}: {folder} holds no exported {part.registered_name} for this stage "
+                         f"(it has {entry['type'] if entry else 'none'})")
+    threads = threads or torch.get_num_threads()
+    nets = {name: OnnxNetwork(folder / n["file"], threads) for name, n in entry["networks"].items()}
+    state = torch.load(folder / codec_file(stage), map_location="cpu", weights_only=False)
+    part.load_exported(state, nets)
+    return {"exported": True, "export_dir": str(folder), "networks": sorted(nets),
+            "max_abs_diff": max([n["max_abs_diff"] for n in entry["networks"].values()], default=0.0)}
+
+
+def versions() -> Dict[str, str]:
+    import onnx
+    import onnxruntime
+
+    return {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__,
+            "numpy": np.__version__}
