@@ -110,7 +110,7 @@ class Chain:
         """Load each trainable part from the cache, or train it on ``data_fn()`` (built lazily) and cache it."""
         data: Optional[Dataset] = None
         for name, part in self.parts.items():
-            if self.cfg["stages"][name]["backend"] == "onnx":
+            if self.cfg["stages"][name].get("backend") == "onnx":
                 self.train_info[name] = load_exported(name, part, self.cfg["stages"][name]["export_dir"])
                 self.log(f"{name}: {self.cfg['stages'][name]['type']} runs the networks exported to "
                          f"{self.train_info[name]['export_dir']} (onnxruntime)")

@@ -106,17 +106,20 @@ class Resolver:
         if unknown:
             raise InputError(f"stages.{name}: unknown option(s) {', '.join(unknown)} for type {raw['type']}; "
                              f"known: {', '.join(sorted(cls.defaults))}")
-        out = {"type": raw["type"], **copy.deepcopy(cls.defaults), **STAGE_BACKEND}
+        out = {"type": raw["type"], **copy.deepcopy(cls.defaults)}
         for k, v in raw.items():
             if k == STAGE_TRAIN_DATA:
                 if not isinstance(v, dict):
                     raise InputError(f"stages.{name}.{k}: expected a data section (a mapping with 'dataset')")
                 out[k] = self._data(v)
+            elif k in STAGE_BACKEND:  # written only when given: a torch stage's resolved options stay its own
+                out[k] = check_type(f"stages.{name}.{k}", STAGE_BACKEND[k], v)
             elif k != "type":
                 out[k] = _merge(f"stages.{name}.{k}", out[k], v)
-        if out["backend"] not in BACKENDS:
-            raise InputError(f"stages.{name}.backend: expected {' or '.join(BACKENDS)}, got {out['backend']!r}")
-        if out["backend"] == "onnx" and not out["export_dir"]:
+        backend = out.get("backend", "torch")
+        if backend not in BACKENDS:
+            raise InputError(f"stages.{name}.backend: expected {' or '.join(BACKENDS)}, got {backend!r}")
+        if backend == "onnx" and not out.get("export_dir"):
             raise InputError(f"stages.{name}.backend: onnx needs export_dir, the folder pipelines/export.py wrote")
         return out
 
@@ -167,6 +170,8 @@ class Resolver:
             parts = key.split(".")
             node = resolved
             for i, p in enumerate(parts):
+                if i == 2 and parts[0] == "stages" and p in STAGE_BACKEND and isinstance(node, dict):
+                    node = {**STAGE_BACKEND, **node}  # resolved only when given, settable always
                 if not isinstance(node, dict) or p not in node:
                     where = ".".join(parts[:i]) or "pipeline"
                     known = ", ".join(sorted(node)) if isinstance(node, dict) else f"(a {_type_name(node)})"

@@ -44,7 +44,7 @@ def export(cfg: dict, out: Path, log=print) -> dict:
     if "stages" not in cfg:
         raise InputError("export: the joint mode is exported by pipelines/joint.py's networks, not this command; "
                          "give a 'stages' pipeline")
-    if any(s["backend"] != "torch" for s in cfg["stages"].values()):
+    if any(s.get("backend", "torch") != "torch" for s in cfg["stages"].values()):
         raise InputError("export: the pipeline already runs exported networks; export the torch pipeline")
     chain = Chain({**cfg, "device": "cpu"} if resolve_device(cfg["device"]) != "cpu" else cfg, "cpu", log=log)
     chain.prepare(lambda: build_dataset(cfg["data"]))
