@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from common import crop as C
+from common.augment import mirror
 from common.dataset import Sample
 from common.progress import progress_bar
 from common.skeleton import get_layout
@@ -94,7 +95,7 @@ class TrainStore:
             raise ValueError(f"joint: training needs frames and 3D labels; {missing[0]} has none")
         self.size, self.aug = int(input_size), dict(augment)
         self.store = int(round(self.size * STORE_MARGIN))
-        self.perm = get_layout(samples[0].layout).flip_permutation
+        self.layout = get_layout(samples[0].layout)
         rng = np.random.default_rng([seed, 7])
         n2d = int(round(share_2d_only * len(samples)))
         self.has_z = np.ones(len(samples), bool)
@@ -127,7 +128,7 @@ class TrainStore:
         uv = C.apply_affine(self.uv[seq][frames], M)
         z = self.z[seq][frames]
         if flip:
-            uv, z = uv[:, self.perm], z[:, self.perm]
+            uv, z = mirror(uv, self.layout, z, negate=False)  # the crop matrix has mirrored x
         out = targets_in_crop(uv, z, self.has_z[seq], self.size)
         power = rng.uniform(*self.aug["colour"], size=3)
         out.update(crops=crops, power=np.repeat(power[None], len(frames), 0))

@@ -27,10 +27,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.augment import move_along_ray, part_factors, scale_bones, tilt_about_root
+from common.augment import (
+    Compose,
+    Draw,
+    RandomMirror,
+    RandomTurn,
+    mirror,
+    move_along_ray,
+    part_factors,
+    scale_bones,
+    tilt_about_root,
+)
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
+from common.noise import detector_noise
 from common.onnx_backend import ExportSpec
 from common.skeleton import get_layout
 from common.stage import Lifter
@@ -69,26 +80,6 @@ def project(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
 def normalize(uv: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
     w, h = size[:, None, 0:1], size[:, None, 1:2]
     return torch.cat([uv[..., :1] / w * 2 - 1, uv[..., 1:] / w * 2 - h / w], dim=-1)
-
-
-def detector_like(uv: torch.Tensor, noise_px: float, drop_rate: float, g: torch.Generator) -> torch.Tensor:
-    """(N, J, 2) pixels with Gaussian noise of ``noise_px`` per coordinate and a ``drop_rate`` share of the
-    joints other than the root moved to the root (a detector's misses)."""
-    if noise_px > 0:
-        uv = uv + torch.randn(uv.shape, generator=g) * noise_px
-    if drop_rate > 0:
-        drop = torch.rand(uv.shape[:2], generator=g) < drop_rate
-        drop[:, 0] = False
-        uv = torch.where(drop[..., None], uv[:, :1].expand_as(uv), uv)
-    return uv
-
-
-def rotate_about_root(j3: torch.Tensor, angle: torch.Tensor) -> torch.Tensor:
-    """Turn (N, J, 3) camera-frame poses by ``angle`` (N,) radians about the vertical (y) axis through joint 0."""
-    ca, sa = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
-    root = j3[:, :1]
-    d = j3 - root
-    return root + torch.stack([ca * d[..., 0] + sa * d[..., 2], d[..., 1], -sa * d[..., 0] + ca * d[..., 2]], dim=-1)
 
 
 class SingleFrameLifter(Lifter):
@@ -132,20 +123,13 @@ class SingleFrameLifter(Lifter):
         and ``y`` (the root-relative 3D target without the root, metres).
         """
         c = self.cfg
-        perm = torch.as_tensor(self.layout.flip_permutation)
         if train:
             j3 = self.reshape_body(j3, g, len(j3))
-        if train and c["rotate"]:
-            a = (torch.rand(len(j3), generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
-            j3 = rotate_about_root(j3, a)
-        if train and c["flip"]:
-            f = torch.rand(len(j3), generator=g) < 0.5
-            mirrored = j3[:, perm] * torch.tensor([-1.0, 1.0, 1.0])
-            j3 = torch.where(f[:, None, None], mirrored, j3)
-        if train:
+            j3, _ = Compose(RandomTurn(c["rotate_deg"], origin=lambda p: p[:, :1], per=1) if c["rotate"] else None,
+                            RandomMirror(self.layout, per=1) if c["flip"] else None)(j3, None, Draw(g))
             j3, K = self.move_camera(j3, K, g, len(j3))
         uv = project(j3, K)
-        noisy = detector_like(uv, c["noise_px"], c["drop_rate"], g) if train else uv
+        noisy = detector_noise(uv, None, c["noise_px"], c["drop_rate"], g)[0] if train else uv
         return {"j3": j3, "K": K, "size": size, "x_clean": normalize(uv, size), "x": normalize(noisy, size),
                 "y": (j3 - j3[:, :1])[:, 1:]}
 
@@ -249,10 +233,8 @@ class SingleFrameLifter(Lifter):
         net = self.runner or self.forward
         out = self._decode(net(self._encode(xy).to(self.device)).cpu())
         if self.cfg["flip_test"]:
-            perm = torch.as_tensor(self.layout.flip_permutation)
-            xf = xy[:, perm] * torch.tensor([-1.0, 1.0])
-            of = self._decode(net(self._encode(xf).to(self.device)).cpu())
-            out = (out + of[:, perm] * torch.tensor([-1.0, 1.0, 1.0])) / 2
+            of = self._decode(net(self._encode(mirror(xy, self.layout)[0]).to(self.device)).cpu())
+            out = (out + mirror(of, self.layout)[0]) / 2
         return out
 
     def predict(self, pose2d: Pose2DSeq, sample=None) -> Pose3DSeq:

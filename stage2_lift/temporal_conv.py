@@ -79,15 +79,17 @@ import numpy as np
 import torch
 from torch import nn
 
+from common.augment import Compose, Draw, RandomMirror, RandomTurn, mirror
 from common.camera import normalize_screen
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
+from common.noise import detector_noise
 from common.onnx_backend import ExportSpec
 from common.registry import register
 from common.resample import resample_time, sample_frames
 from common.training import train_epochs
 
-from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, detector_like, normalize, project
+from .lifting import LIFTER_DEFAULTS, SingleFrameLifter, normalize, project
 
 
 def receptive_field(filter_widths) -> int:
@@ -243,16 +245,10 @@ class TemporalConvLifter(SingleFrameLifter):
         B, L, J, _ = j3.shape
         if train:  # one skeleton per window
             j3 = self.reshape_body(j3.reshape(B * L, J, 3), g, B).reshape(B, L, J, 3)
-        if train and c["rotate"]:
-            a = (torch.rand(B, generator=g) * 2 - 1) * math.radians(c["rotate_deg"])
-            ca, sa = torch.cos(a)[:, None, None], torch.sin(a)[:, None, None]
-            pivot = j3[:, self.pad_left_right[0], :1][:, None]          # target frame's pelvis (B, 1, 1, 3)
-            d = j3 - pivot
-            j3 = pivot + torch.stack([ca * d[..., 0] + sa * d[..., 2], d[..., 1], -sa * d[..., 0] + ca * d[..., 2]], -1)
-        if train and c["flip"]:
-            perm = torch.as_tensor(self.layout.flip_permutation)
-            f = torch.rand(B, generator=g) < 0.5
-            j3 = torch.where(f[:, None, None, None], j3[:, :, perm] * torch.tensor([-1.0, 1.0, 1.0]), j3)
+            pl = self.pad_left_right[0]  # about the target frame's pelvis (B, 1, 1, 3)
+            j3, _ = Compose(RandomTurn(c["rotate_deg"], origin=lambda w: w[:, pl, :1][:, None], per=1)
+                            if c["rotate"] else None,
+                            RandomMirror(self.layout, per=1) if c["flip"] else None)(j3, None, Draw(g))
         flat = j3.reshape(B * L, J, 3)
         Kf, sf = K.repeat_interleave(L, 0), size.repeat_interleave(L, 0)
         if train:  # one camera per window
@@ -260,7 +256,7 @@ class TemporalConvLifter(SingleFrameLifter):
             j3 = flat.reshape(B, L, J, 3)
         uv = project(flat, Kf)
         if train:
-            uv = detector_like(uv, c["noise_px"], c["drop_rate"], g)
+            uv, _ = detector_noise(uv, None, c["noise_px"], c["drop_rate"], g)
         return {"x": normalize(uv, sf).reshape(B, L, J, 2), "y": (j3 - j3[:, :, :1])[:, :, 1:]}
 
     # ------------------------------------------------------------------ network on encoded sequences
@@ -285,9 +281,7 @@ class TemporalConvLifter(SingleFrameLifter):
 
         out = run(xy)
         if self.cfg["flip_test"]:
-            perm = torch.as_tensor(self.layout.flip_permutation)
-            of = run(xy[:, :, perm] * torch.tensor([-1.0, 1.0]))
-            out = (out + of[:, :, perm] * torch.tensor([-1.0, 1.0, 1.0])) / 2
+            out = (out + mirror(run(mirror(xy, self.layout)[0]), self.layout)[0]) / 2
         return out
 
     def _lift_at(self, model: nn.Module, xy: torch.Tensor, fps: float) -> torch.Tensor:

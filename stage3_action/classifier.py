@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from common.augment import scale_bones
+from common.augment import Compose, Draw, RandomMirror, RandomRollStretch, RandomTurn, mirror, scale_bones
 from common.errors import InputError
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
 from common.onnx_backend import ExportSpec
@@ -63,16 +63,6 @@ CLASSIFIER_DEFAULTS = {
     # unknown_distance from every training clip's, is reported as "unknown" (0: never)
     "unknown_threshold": 0.0, "unknown_distance": 0.0,
 }
-
-
-def rotation_z(deg: float) -> np.ndarray:
-    a = math.radians(deg)
-    return np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]], np.float32)
-
-
-def rotation_y(deg: float) -> np.ndarray:
-    a = math.radians(deg)
-    return np.array([[math.cos(a), 0, math.sin(a)], [0, 1, 0], [-math.sin(a), 0, math.cos(a)]], np.float32)
 
 
 class EncodedClassifier(ActionClassifier):
@@ -138,9 +128,7 @@ class EncodedClassifier(ActionClassifier):
     def mirror(self, x, sc):
         """The left/right mirror image of a sequence: joints swapped, x negated (the encoders are
         translation-invariant, so negating pixels mirrors a 2D sequence too)."""
-        x = x[:, self.layout.flip_permutation].copy()
-        x[..., 0] = -x[..., 0]
-        return x, sc[:, self.layout.flip_permutation]
+        return mirror(x, self.layout, sc)
 
     def augment(self, x, sc, rng):
         c = self.cfg
@@ -149,15 +137,12 @@ class EncodedClassifier(ActionClassifier):
         if self.dim == 3 and c["aug_bone_scale"] > 0:  # another person's proportions, the whole sequence alike
             f = np.exp(rng.normal(0, c["aug_bone_scale"], (1, x.shape[1]))).astype(np.float32)
             x = scale_bones(x, self.layout, np.repeat(f, len(x), axis=0))
-        if self.dim == 3 and c["aug_rotate_deg"] > 0:
-            x = x @ rotation_y(rng.uniform(-1, 1) * c["aug_rotate_deg"]).T
-        if c["aug_roll_deg"] > 0 or c["aug_stretch"] > 0:  # another camera roll and aspect, about the mean root
-            m = rotation_z(rng.uniform(-1, 1) * c["aug_roll_deg"])[:self.dim, :self.dim]
-            m = m * rng.uniform(1 - c["aug_stretch"], 1 + c["aug_stretch"], self.dim).astype(np.float32)
-            o = x[:, :1].mean(0, keepdims=True)
-            x = (x - o) @ m.T + o
-        if c["aug_flip"] and rng.random() < 0.5:
-            x, sc = self.mirror(x, sc)
+        x, sc = Compose(
+            RandomTurn(c["aug_rotate_deg"]) if self.dim == 3 and c["aug_rotate_deg"] > 0 else None,
+            # another camera roll and aspect, about the mean root
+            RandomRollStretch(c["aug_roll_deg"], c["aug_stretch"], origin=lambda v: v[:, :1].mean(0, keepdims=True))
+            if c["aug_roll_deg"] > 0 or c["aug_stretch"] > 0 else None,
+            RandomMirror(self.layout) if c["aug_flip"] else None)(x, sc, Draw(rng))
         if c["aug_drop_rate"] > 0:
             sc = np.where(rng.random(sc.shape) < c["aug_drop_rate"], 0.0, sc).astype(np.float32)
         return x, sc

@@ -58,7 +58,7 @@ def test_flip_exchanges_left_and_right(synth):
     for flip in (False, True):
         store._matrix = lambda rng, f=flip: (C.crop_matrix((c, c), (side, side), (64, 64), 0.0, f), f)
         views[flip] = store._views(np.random.default_rng(0), 0, np.array([3]))
-    plain, mirrored, perm = views[False], views[True], store.perm
+    plain, mirrored, perm = views[False], views[True], store.layout.flip_permutation
     assert np.abs(mirrored["crops"].astype(int) - plain["crops"][:, :, ::-1].astype(int)).max() <= 1
     assert np.allclose(mirrored["target"][0, :, 0], 1 - plain["target"][0, perm, 0], atol=1e-5)
     assert np.allclose(mirrored["target"][0, :, 1:], plain["target"][0, perm, 1:], atol=1e-5)

@@ -3,9 +3,8 @@ import math
 
 import torch
 
-from common.augment import scale_bones
+from common.augment import scale_bones, turn_vertical
 from common.skeleton import get_layout
-from stage2_lift.lifting import rotate_about_root
 
 L = get_layout("h36m17")
 
@@ -35,7 +34,7 @@ def test_scale_bones_stretches_each_bone_by_its_factor_left_and_right_alike():
 
 def test_rotation_about_the_root_keeps_the_root_and_bone_lengths():
     j3 = torch.randn(3, 17, 3) + torch.tensor([0.0, 0.0, 5.0])
-    out = rotate_about_root(j3, torch.full((3,), math.pi / 2))
+    out = turn_vertical(j3, torch.full((3,), math.pi / 2), j3[:, :1])
     assert torch.allclose(out[:, 0], j3[:, 0]) and torch.allclose(_lengths(out), _lengths(j3), atol=1e-5)
     d = j3[:, 1] - j3[:, 0]
     assert torch.allclose(out[:, 1] - out[:, 0], torch.stack([d[:, 2], d[:, 1], -d[:, 0]], -1), atol=1e-5)
