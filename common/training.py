@@ -6,12 +6,13 @@ import contextlib
 import contextvars
 import random
 import time
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import numpy as np
 import torch
 
 from .progress import progress_bar
+from .resume import Snapshots
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -52,26 +53,33 @@ def epoch_reporter(fn: Callable[[int, float], None]) -> Iterator[Callable[[int, 
 
 def train_epochs(step: Callable[[int], float], n_batches: int, epochs: int, desc: str,
                  validate: Optional[Callable[[], float]] = None,
-                 on_epoch_end: Optional[Callable[[int], None]] = None) -> Dict[str, List[float]]:
+                 on_epoch_end: Optional[Callable[[int], None]] = None,
+                 state: Optional[Dict[str, Any]] = None) -> Dict[str, List[float]]:
     """Run ``epochs`` x ``n_batches`` calls of ``step(batch_index) -> loss``; returns per-epoch loss and val.
 
     ``validate()`` (higher is better) runs after each epoch; the progress bar shows both. The active
-    ``epoch_reporter`` (if any) is then called with the epoch's index and validation value.
+    ``epoch_reporter`` (if any) is then called with the epoch's index and validation value. ``state`` names the
+    objects the epochs change (network, optimiser, scheduler, generators, dicts of loop state): inside
+    ``common.resume.resuming`` they are saved after every epoch and restored when the training starts again.
     """
-    hist: Dict[str, List[float]] = {"loss": [], "val": []}
-    t0 = time.perf_counter()
+    snaps = Snapshots(state or {}, epochs)
+    first, saved = snaps.start()
+    hist: Dict[str, List[float]] = {"loss": [], "val": [], "epoch_seconds": [], **saved}
     reporter = _EPOCH_REPORTER.get()
-    with progress_bar(range(epochs), desc=desc, unit="epoch") as bar:
+    with progress_bar(range(first, epochs), desc=desc, unit="epoch") as bar:
         for ep in bar:
+            t0 = time.perf_counter()
             losses = [step(b) for b in range(n_batches)]
             hist["loss"].append(float(np.mean(losses)))
             if validate is not None:
                 hist["val"].append(float(validate()))
             if on_epoch_end is not None:
                 on_epoch_end(ep)
+            hist["epoch_seconds"].append(time.perf_counter() - t0)
+            snaps.save(ep, hist)
             bar.set_postfix(loss=f"{hist['loss'][-1]:.4f}",
                             **({"val": f"{hist['val'][-1]:.3f}"} if hist["val"] else {}))
             if reporter is not None and validate is not None:
                 reporter(ep, hist["val"][-1])
-    hist["train_seconds"] = time.perf_counter() - t0
+    hist["train_seconds"] = float(sum(hist.pop("epoch_seconds")))
     return hist

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import shutil
 import time
 import zlib
 from typing import Dict, Optional
@@ -24,6 +25,7 @@ from common.noise import detector_noise
 from common.paths import repo_path
 from common.progress import progress_bar
 from common.registry import build
+from common.resume import resuming
 from common.virtual_camera import virtual_views
 
 from .config import STAGE_BACKEND, STAGE_KINDS, STAGE_TRAIN_DATA, is_path_key
@@ -128,15 +130,20 @@ class Chain:
                 continue
             self.log(f"{name}: no checkpoint for {scfg['type']} (key {path.stem.split('-')[-1]}): training")
             t0 = time.perf_counter()
-            if scfg.get(STAGE_TRAIN_DATA):
-                self.log(f"{name}: trains on its own data section ({scfg[STAGE_TRAIN_DATA]['dataset']})")
-                summary = part.fit(build_dataset(scfg[STAGE_TRAIN_DATA]))
-            else:
-                if data is None:
-                    data = data_fn()
-                summary = part.fit(self.chain_dataset(data, name) if self.trains_on_chain(name) else data)
+            snapshots = path.with_suffix(".resume")  # a killed training continues from its last epoch
+            if snapshots.is_dir():
+                self.log(f"{name}: resuming from the epochs saved in {snapshots}")
+            with resuming(snapshots, keep=True):
+                if scfg.get(STAGE_TRAIN_DATA):
+                    self.log(f"{name}: trains on its own data section ({scfg[STAGE_TRAIN_DATA]['dataset']})")
+                    summary = part.fit(build_dataset(scfg[STAGE_TRAIN_DATA]))
+                else:
+                    if data is None:
+                        data = data_fn()
+                    summary = part.fit(self.chain_dataset(data, name) if self.trains_on_chain(name) else data)
             summary = {"train_seconds": time.perf_counter() - t0, **summary}
             cache.save_checkpoint(path, {"state": part.state(), "summary": summary, "cfg": scfg})
+            shutil.rmtree(snapshots, ignore_errors=True)
             self.train_info[name] = {"cached": False, "checkpoint": str(path), **summary}
             self.log(f"{name}: trained in {summary['train_seconds']:.0f} s, saved {path}")
 

@@ -31,6 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--work-dir", default=None, help="output folder (default work_dirs/<pipeline stem>/)")
     p.add_argument("--input", default=None, metavar="VIDEO",
                    help="run inference on a video file, an image or a folder of images")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic kernels only: with the same versions and threads, the same report.json")
     return p.parse_args(argv)
 
 
@@ -48,6 +50,9 @@ def resolve_pipeline(args) -> dict:
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        if args.deterministic:
+            from common.reproducibility import set_deterministic
+            set_deterministic(True)
         cfg = resolve_pipeline(args)
         work_dir = Path(args.work_dir) if args.work_dir else ROOT / "work_dirs" / Path(args.pipeline).stem
         if args.input is not None and not Path(args.input).exists():

@@ -14,6 +14,7 @@ from common.errors import InputError
 from common.handoff import select_person, slice_frames
 from common.io import write_json, write_text
 from common.logs import get_logger
+from common.reproducibility import environment
 from common.training import resolve_device
 
 from .chain import Chain
@@ -67,6 +68,7 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
     report["figures"] = write_figures(work_dir, report, examples, sheet)
     report["config"] = {"device": device, "seed": cfg["seed"],
                         "stages": {k: v["type"] for k, v in cfg["stages"].items()}}
+    report["environment"] = environment(cfg["seed"], device)
     write_report(work_dir, report, cfg)
     write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
     _summary(report, work_dir)

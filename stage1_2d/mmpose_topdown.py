@@ -63,6 +63,7 @@ from common.paths import REPO_ROOT
 from common.progress import progress_bar
 from common.progress import write as progress_write
 from common.registry import register
+from common.resume import Snapshots
 from common.skeleton import H36M17, get_layout, to_h36m17
 from common.stage import Detector2D, check_frames
 
@@ -470,8 +471,10 @@ class MMPoseTopdown(Detector2D):
                                 weight_decay=float(self.cfg["weight_decay"]))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: (i + 1) / warm if i < warm else 0.05 + 0.475 * (
             1 + math.cos(math.pi * (i - warm) / max(1, total - warm))))
-        history: Dict[str, List[float]] = {"loss": [], "val_pck": [], "epoch_time_s": []}
-        for epoch in range(epochs):
+        snaps = Snapshots({"model": self.model, "opt": opt, "sched": sched, "rng": rng}, epochs)
+        first, saved = snaps.start()  # after a kill: from the last finished epoch (common/resume.py)
+        history: Dict[str, List[float]] = {"loss": [], "val_pck": [], "epoch_time_s": [], **saved}
+        for epoch in range(first, epochs):
             te = time.perf_counter()
             self.model.train()
             losses = []
@@ -492,6 +495,7 @@ class MMPoseTopdown(Detector2D):
             history["epoch_time_s"].append(time.perf_counter() - te)
             progress_write(f"mmpose_topdown epoch {epoch + 1}/{epochs}: loss {history['loss'][-1]:.4g}, "
                            f"val PCK@0.2 (whole frame) {history['val_pck'][-1]:.3f}")
+            snaps.save(epoch, history)
         train_s = time.perf_counter() - t0
         return {"trained": True, "epochs": epochs, "steps": total, "n_train_frames": int(len(index)),
                 "n_val_frames": int(sum(s.n_frames for s in val)), **history,

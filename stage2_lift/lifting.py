@@ -210,7 +210,8 @@ class SingleFrameLifter(Lifter):
             return loss.item()
 
         hist = train_epochs(step, n_batches, epochs, desc, self.validate if self._va else None,
-                            on_epoch_end=lambda ep: sched.step())
+                            on_epoch_end=lambda ep: sched.step(),
+                            state={"model": self.model, "opt": opt, "sched": sched, "g": g, "order": order})
         return {"loss": hist["loss"], "val_mpjpe_mm": [-v for v in hist["val"]],
                 "train_seconds": hist["train_seconds"], "n_train_poses": n}
 

@@ -169,6 +169,12 @@ class _IndexStream:
         self.n, self.g = n, g
         self.buf = torch.empty(0, dtype=torch.long)
 
+    def state_dict(self) -> dict:
+        return {"buf": self.buf.clone()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.buf = state["buf"].clone()
+
     def take(self, k: int) -> torch.Tensor:
         while len(self.buf) < k:
             self.buf = torch.cat([self.buf, torch.randperm(self.n, generator=self.g)])
@@ -373,7 +379,8 @@ class TemporalConvLifter(SingleFrameLifter):
             return -self._val_mpjpe(model, val_samples)[0]
 
         hist = train_epochs(step, n_batches, c["epochs"], desc, validate if val_samples else None,
-                            on_epoch_end=lambda ep: sched.step())
+                            on_epoch_end=lambda ep: sched.step(),
+                            state={"model": model, "opt": opt, "sched": sched, "g": g, "stream": stream})
         return {"loss": hist["loss"], "val_mpjpe_mm": [-v for v in hist["val"]], "n_val_frames": n_val,
                 "train_seconds": hist["train_seconds"], "n_train_poses": int(len(idx))}
 

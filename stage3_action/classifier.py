@@ -230,7 +230,9 @@ class EncodedClassifier(ActionClassifier):
                 best.update(acc=acc, state=copy.deepcopy(self.model.state_dict()))
             return acc
 
-        hist = train_epochs(step, n_batches, c["epochs"], f"train {self.registered_name}", validate)
+        hist = train_epochs(step, n_batches, c["epochs"], f"train {self.registered_name}", validate,
+                            state={"model": self.model, "opt": opt, "sched": sched, "rng": rng, "order": order,
+                                   "best": best})
         if best["state"] is not None:
             self.model.load_state_dict(best["state"])
         self.train_fps = float(np.median([s.fps for s in data.train]))

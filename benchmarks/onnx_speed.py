@@ -1,0 +1,174 @@
+"""Frames per second of each stage with torch and with onnxruntime, on the CPU, in one run.
+
+    python benchmarks/onnx_speed.py [PIPELINE.yaml] [--set KEY=VALUE ...] [--threads 2] [--repeats 5]
+                                    [--min-time 0.3] [--out benchmarks/results/onnx_speed.md]
+
+The pipeline (default ``pipelines/rgb_to_action.yaml``) is loaded from the checkpoint cache (trained first where it
+has no checkpoint), exported with ``pipelines/export.py`` to a temporary folder, and loaded a second time from
+there (``backend: onnx``). Both chains then run on the first test sequence of the pipeline's data:
+
+- ``predict``: the whole stage as the pipeline runs it, pre- and post-processing included (crops and heatmap
+  decoding of the detector, normalisation and flip test of the lifter, encoding, windows and flip test of the
+  classifier), on the sequence's frames, its ground-truth 2D, its ground-truth 3D; frames/s = frames / time;
+- ``network B``: the bare network on a batch of B example inputs (torch ``nn.Module`` under ``no_grad`` against
+  the onnxruntime session), items/s (crops, poses, clips).
+
+Both runtimes get ``--threads`` intra-op threads. Timing: warm-up, then the median of ``--repeats`` timings of
+enough calls to last ``--min-time`` s (``benchmarks/lifter_speed.py``). The load average before and after is in the
+header; compare rows of one run only.
+"""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import argparse
+import datetime
+import os
+import tempfile
+from typing import Dict, List
+
+import torch
+
+from benchmarks.lifter_speed import cpu_name, time_per_call
+from common.handoff import gt_pose2d, gt_pose3d
+from common.io import write_json, write_text
+from common.onnx_backend import OnnxNetwork
+from common.paths import REPO_ROOT
+
+NETWORK_BATCHES = {"stage1_2d": (1, 16), "stage2_lift": (1, 1024), "stage3_action": (1, 64)}
+
+
+def log(msg: str) -> None:
+    print(f"[onnx_speed] {msg}", flush=True)
+
+
+def chains(args, out: Path):
+    """(torch chain, onnxruntime chain, data) of the pipeline, the second from its export to ``out``."""
+    from pipelines.chain import Chain
+    from pipelines.data import build_dataset
+    from pipelines.export import export
+    from pipelines.run import resolve_pipeline
+
+    cfg = resolve_pipeline(argparse.Namespace(pipeline=args.pipeline, overrides=[], sets=args.sets))
+    cfg = {**cfg, "device": "cpu"}
+    export(cfg, out, log=log)
+    data = build_dataset(cfg["data"])
+    torch_chain = Chain(cfg, "cpu", log=log)
+    torch_chain.prepare(lambda: data)
+    onnx_cfg = resolve_pipeline(argparse.Namespace(pipeline=str(out / "pipeline.yaml"), overrides=[], sets=[]))
+    onnx_chain = Chain(onnx_cfg, "cpu", log=log)
+    onnx_chain.prepare(lambda: data)
+    return torch_chain, onnx_chain, data
+
+
+def stage_calls(chain, sample) -> Dict[str, tuple]:
+    """Per stage: (call, frames per call) running the stage's ``predict`` on the sample."""
+    out = {}
+    for name, part in chain.parts.items():
+        if name == "stage1_2d":
+            frames = sample.frames()
+            out[name] = (lambda p=part, f=frames: p.predict(f, sample.fps), len(frames))
+        elif name == "stage2_lift":
+            x2 = gt_pose2d(sample)
+            out[name] = (lambda p=part, x=x2: p.predict(x), sample.n_frames)
+        else:
+            x = gt_pose3d(sample) if part.cfg.get("input") == "3d" else gt_pose2d(sample)
+            if part.needs_pose2d:
+                out[name] = (lambda p=part, x=x: p.predict(x, pose2d=gt_pose2d(sample)), sample.n_frames)
+            else:
+                out[name] = (lambda p=part, x=x: p.predict(x), sample.n_frames)
+    return out
+
+
+def network_calls(part, folder: Path, name: str, batch: int, threads: int) -> List[tuple]:
+    """(network name, torch call, onnxruntime call) of each exported network at ``batch`` items."""
+    from pipelines.exported import network_file
+
+    out = []
+    for net, spec in part.networks().items():
+        inputs = [torch.randn(batch, *x.shape[1:]) for x in spec.inputs.values()]
+        session = OnnxNetwork(folder / network_file(name, net), threads)
+        module = spec.module.eval()
+
+        def torch_call(m=module, xs=inputs):
+            with torch.no_grad():
+                m(*xs)
+
+        out.append((net, torch_call, lambda s=session, xs=inputs: s(*xs)))
+    return out
+
+
+def measure(args) -> dict:
+    torch.set_num_threads(args.threads)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        torch_chain, onnx_chain, data = chains(args, folder)
+        sample = data.test[0]
+        t_calls, o_calls = stage_calls(torch_chain, sample), stage_calls(onnx_chain, sample)
+        for name in torch_chain.parts:
+            if not torch_chain.parts[name].networks():
+                continue
+            (tc, n), (oc, _) = t_calls[name], o_calls[name]
+            t, o = time_per_call(tc, args.repeats, args.min_time), time_per_call(oc, args.repeats, args.min_time)
+            rows.append({"stage": name, "type": torch_chain.cfg["stages"][name]["type"], "what": "predict",
+                         "items": n, "torch_per_s": n / t["median_s"], "onnx_per_s": n / o["median_s"],
+                         "torch": t, "onnx": o})
+            log(f"{name} predict: torch {rows[-1]['torch_per_s']:,.0f}, onnxruntime {rows[-1]['onnx_per_s']:,.0f} "
+                "frames/s")
+            for b in NETWORK_BATCHES[name]:
+                for net, tcall, ocall in network_calls(torch_chain.parts[name], folder, name, b, args.threads):
+                    t, o = time_per_call(tcall, args.repeats, args.min_time), \
+                        time_per_call(ocall, args.repeats, args.min_time)
+                    rows.append({"stage": name, "type": torch_chain.cfg["stages"][name]["type"],
+                                 "what": f"network {net} x{b}", "items": b, "torch_per_s": b / t["median_s"],
+                                 "onnx_per_s": b / o["median_s"], "torch": t, "onnx": o})
+                    log(f"{name} {net} batch {b}: torch {rows[-1]['torch_per_s']:,.0f}, onnxruntime "
+                        f"{rows[-1]['onnx_per_s']:,.0f} items/s")
+    return {"rows": rows, "sample": sample.name, "n_frames": sample.n_frames}
+
+
+def markdown(res: dict, header: dict) -> str:
+    lines = [f"# torch vs onnxruntime on the CPU ({header['date']})", "",
+             f"- machine: {header['machine']}, {header['cpu_count']} CPUs; {header['threads']} thread(s) for both "
+             f"runtimes; torch {header['versions']['torch']}, onnxruntime {header['versions']['onnxruntime']}; "
+             f"load average {header['load_before']} before, {header['load_after']} after",
+             f"- command: `{header['command']}`",
+             f"- `predict`: the whole stage on test sequence {res['sample']} ({res['n_frames']} frames), frames/s; "
+             "`network x B`: the bare network on B inputs, items/s; median of "
+             f"{header['repeats']} timings of >= {header['min_time']} s", "",
+             "| stage | part | measured | torch /s | onnxruntime /s | onnxruntime / torch |",
+             "|---|---|---|---|---|---|"]
+    for r in res["rows"]:
+        lines.append(f"| {r['stage']} | {r['type']} | {r['what']} | {r['torch_per_s']:,.0f} | "
+                     f"{r['onnx_per_s']:,.0f} | {r['onnx_per_s'] / r['torch_per_s']:.2f}x |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("pipeline", nargs="?", default="pipelines/rgb_to_action.yaml")
+    p.add_argument("--set", nargs="+", action="extend", default=[], dest="sets", metavar="KEY=VALUE")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--min-time", type=float, default=0.3)
+    p.add_argument("--out", default=str(REPO_ROOT / "benchmarks" / "results" / "onnx_speed.md"))
+    args = p.parse_args(argv)
+    from pipelines.exported import versions
+
+    header = {"date": datetime.date.today().isoformat(), "machine": cpu_name(), "cpu_count": os.cpu_count(),
+              "threads": args.threads, "versions": versions(), "load_before": round(os.getloadavg()[0], 2),
+              "repeats": args.repeats, "min_time": args.min_time,
+              "command": "python benchmarks/onnx_speed.py " + " ".join(sys.argv[1:] if argv is None else argv)}
+    res = measure(args)
+    header["load_after"] = round(os.getloadavg()[0], 2)
+    out = Path(args.out)
+    write_json(out.with_suffix(".json"), {"header": header, **res})
+    write_text(out, markdown(res, header))
+    log(f"wrote {out} and {out.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
