@@ -84,16 +84,19 @@ def _set_global_rng(s: dict) -> None:
 
 
 class Snapshots:
-    """The per-epoch snapshots of one training loop of ``epochs`` epochs over ``objects`` (name -> object); a
-    no-op outside :func:`resuming`. ``start()`` restores the last snapshot and returns (first epoch to run, the
-    history so far); ``save(epoch, history)`` writes the state after ``epoch``."""
+    """The per-epoch snapshots of one training loop of ``epochs`` epochs (or steps) over ``objects`` (name ->
+    object); a no-op outside :func:`resuming`. ``start()`` restores the last snapshot and returns (first epoch
+    to run, the history so far); ``save(epoch, history)`` writes the state after ``epoch``."""
 
-    def __init__(self, objects: Dict[str, Any], epochs: int):
-        self.objects, self.epochs = objects, int(epochs)
+    def __init__(self, objects: Dict[str, Any], epochs: int, tag: str = ""):
+        # the same object twice (one optimiser for two roles, say) is saved once
+        self.objects = {k: v for i, (k, v) in enumerate(objects.items())
+                        if all(v is not w for w in list(objects.values())[:i])}
+        self.epochs = int(epochs)
         active = _ACTIVE.get()
         self.path: Optional[Path] = None
-        if active is not None:
-            self.path = active["folder"] / f"loop{active['loops']}.pt"
+        if active is not None:  # ``tag``: one file per process of a distributed training
+            self.path = active["folder"] / f"loop{active['loops']}{'.' + tag if tag else ''}.pt"
             active["loops"] += 1
 
     def start(self) -> Tuple[int, Dict[str, List[float]]]:

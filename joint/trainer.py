@@ -30,6 +30,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from common.progress import progress_bar
+from common.resume import Snapshots
 
 from .data import TrainStore
 from .losses import action_loss, pose_loss
@@ -110,6 +111,10 @@ def _set_phase(net: MultitaskNet, phase: str) -> None:
             m.eval()
 
 
+#: training steps between two snapshots of the joint mode's state (``common/resume.py``)
+SNAPSHOT_EVERY = 50
+
+
 def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: int,
           log: Callable[[str], None] = print) -> Dict[str, object]:
     """Run the three phases; returns a summary (per-phase seconds and losses)."""
@@ -149,10 +154,14 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
         groups = opt.param_groups + (opt_action.param_groups if opt_action is not opt else [])
         for g in groups:
             g["lr"] = cfg["lr"]
-        hist: Dict[str, List[float]] = {"pose": [], "action": []}
+        # a snapshot every SNAPSHOT_EVERY steps, one file per process (each draws from its own generator)
+        snaps = Snapshots({"net": net, "opt": opt, "opt_action": opt_action, "rng": rng}, steps, tag=f"rank{rank}")
+        first, saved = snaps.start()
+        groups = opt.param_groups + (opt_action.param_groups if opt_action is not opt else [])  # restored ones
+        hist: Dict[str, List[float]] = {"pose": [], "action": [], **saved}
         t0 = time.perf_counter()
-        bar = progress_bar(range(steps), desc=f"joint: {phase} phase", unit="step", leave=False, disable=rank != 0,
-                   dynamic_ncols=True)
+        bar = progress_bar(range(first, steps), desc=f"joint: {phase} phase", unit="step", leave=False,
+                           disable=rank != 0, dynamic_ncols=True)
         for i in bar:
             if i in drops:
                 for g in groups:
@@ -166,6 +175,8 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
                 hist["action"].append(action_step(model))
             if i % 10 == 0 or i == steps - 1:
                 bar.set_postfix({k: f"{np.mean(v[-20:]):.3f}" for k, v in hist.items() if v})
+            if (i + 1) % SNAPSHOT_EVERY == 0 or i == steps - 1:
+                snaps.save(i, hist)
         bar.close()
         info = {"steps": steps, "seconds": time.perf_counter() - t0}
         info.update({f"{k}_loss_last": float(np.mean(v[-max(1, steps // 10):])) for k, v in hist.items() if v})

@@ -8,6 +8,7 @@ the outputs.
 """
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Callable
 
@@ -17,6 +18,7 @@ import yaml
 from common import cache, plots
 from common.errors import InputError
 from common.io import write_text
+from common.resume import resuming
 from common.training import resolve_device, seed_everything
 
 from .data import build_dataset, training_data_cfg
@@ -69,12 +71,15 @@ def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> 
             store = TrainStore(ds.train, jcfg["input_size"], jcfg["box_padding"], jcfg["depth_range_m"],
                                jcfg["share_2d_only"], jcfg["augment"], cfg["seed"], progress=not rank)
             tcfg = {**jcfg["train"], "supervise": jcfg["supervise"], "decoupled_poses": jcfg["decoupled_poses"]}
-            summary = train(net, store, tcfg, device, cfg["seed"], quiet)
+            snapshots = path.with_suffix(".resume")  # a killed training continues from its last snapshot
+            with resuming(snapshots, keep=True):
+                summary = train(net, store, tcfg, device, cfg["seed"], quiet)
             summary["train_seconds"] = sum(p["seconds"] for p in summary["phases"].values())
             summary["n_parameters"] = int(sum(p.numel() for p in net.parameters()))
             del store
             if not rank:
                 cache.save_checkpoint(path, {"state": net.state_dict(), "summary": summary, "cfg": jcfg})
+                shutil.rmtree(snapshots, ignore_errors=True)
                 log(f"joint: trained in {summary['train_seconds']:.0f} s, saved {path}")
             barrier()
             info = {"cached": False, "checkpoint": str(path), **summary}

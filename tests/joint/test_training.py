@@ -77,3 +77,43 @@ def test_flip_test_is_mirror_symmetric():
     np.testing.assert_allclose(direct[-1], ref[-1].numpy(), atol=1e-5)
     assert logp1[-1].shape == logp[-1].shape and not np.allclose(direct[-1], poses[-1])
     np.testing.assert_allclose(np.exp(logp1[-1]).sum(-1), 1.0, atol=1e-5)
+
+
+def test_a_crashed_training_resumes_from_its_snapshot_and_ends_with_the_same_weights(store, monkeypatch, tmp_path):
+    """Inside ``common.resume.resuming`` the joint trainer saves its state every SNAPSHOT_EVERY steps; a run cut by
+    an error in its joint phase, started again, restores the finished phases and the cut one's last snapshot and
+    ends with the weights of a run that was never cut."""
+    import joint.trainer as trainer
+    from common.resume import resuming
+
+    monkeypatch.setattr(trainer, "SNAPSHOT_EVERY", 2)
+    cfg = {**copy.deepcopy(JOINT_DEFAULTS["train"]), "pose_steps": 3, "action_steps": 2, "joint_steps": 6,
+           "pose_batch": 4, "clips_per_batch": 2, "clip_len": 4, "decoupled_poses": False}
+
+    def run(crash_at=None):
+        net, calls = _net(), {"n": 0}
+        sample = TrainStore.action_batch
+
+        def action_batch(*a, **k):
+            calls["n"] += 1
+            if calls["n"] == crash_at:
+                raise KeyboardInterrupt
+            return sample(store, *a, **k)
+
+        monkeypatch.setattr(store, "action_batch", action_batch)
+        torch.manual_seed(0)
+        with resuming(tmp_path / "snap", keep=True):
+            train(net, store, cfg, "cpu", seed=0, log=lambda _: None)
+        return net, calls["n"]
+
+    straight, n_straight = run()
+    assert n_straight == 2 + 6
+    (tmp_path / "snap").rename(tmp_path / "snap_straight")
+    with pytest.raises(KeyboardInterrupt):
+        run(crash_at=2 + 5)  # the 5th joint step: steps 1-4 are in the snapshot
+    assert sorted(p.name for p in (tmp_path / "snap").iterdir()) == ["loop0.rank0.pt", "loop1.rank0.pt",
+                                                                      "loop2.rank0.pt"]
+    resumed, n_resumed = run()
+    assert n_resumed == 2  # only joint steps 5 and 6 ran again
+    for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
