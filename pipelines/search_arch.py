@@ -60,6 +60,9 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
     """Run the ENAS search on the pipeline's data; returns the architecture document (not yet written)."""
     import torch
 
+    from common import cache
+    from common.paths import CACHE_DIR
+    from common.resume import resuming
     from common.training import resolve_device, seed_everything
     from pipelines.data import build_dataset
     from stage3_action.classifier import CLASSIFIER_DEFAULTS, EncodedClassifier
@@ -101,8 +104,12 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
             yield val_x[i:i + 256], val_y[i:i + 256]
 
     t0 = time.perf_counter()
-    res = enas_search(net, ctrl, train_batches, val_batch, val_batches, epochs, enas_cfg, seed=seed, log=log,
-                      device=device)
+    # a killed search continues from its last epoch when the same search starts again (common/resume.py)
+    key = cache.config_hash({"space": space, "epochs": epochs, "filters": filters, "n": n, "seed": seed,
+                             "enas": enas_cfg, "data": cfg["data"], "stage": scfg})
+    with resuming(CACHE_DIR / "search" / f"{space}-{key}.resume"):
+        res = enas_search(net, ctrl, train_batches, val_batch, val_batches, epochs, enas_cfg, seed=seed, log=log,
+                          device=device, state={"rng": rng})
     seconds = time.perf_counter() - t0
     work_dir.mkdir(parents=True, exist_ok=True)
     reward_figure(res["history"], work_dir / "search_reward.png")

@@ -36,6 +36,7 @@ from torch import nn
 from common.errors import InputError
 from common.plots import _save
 from common.progress import progress_bar
+from common.resume import Snapshots
 from common.training import seed_everything
 
 from .enas_controller import Controller
@@ -85,6 +86,13 @@ class Reinforce:
         self.opt = torch.optim.Adam(controller.parameters(), lr=lr, betas=(0.0, 0.999), eps=1e-3)
         self.baseline: Optional[float] = None
 
+    def state_dict(self) -> dict:
+        return {"opt": self.opt.state_dict(), "baseline": self.baseline}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.opt.load_state_dict(state["opt"])
+        self.baseline = state["baseline"]
+
     def step(self, reward_fn: Callable[[Dict[str, Any]], float], n_samples: int,
              generator: Optional[torch.Generator] = None) -> Dict[str, float]:
         """One update from ``n_samples`` arcs, each rewarded by ``reward_fn(arc)`` (+ entropy bonus)."""
@@ -132,7 +140,8 @@ def _split_acc(net: nn.Module, arc, batches: Iterable[Batch], device) -> float:
 def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[[], Iterable[Batch]],
                 val_batch: Callable[[], Batch], val_batches: Callable[[], Iterable[Batch]], epochs: int,
                 cfg: Optional[Dict[str, Any]] = None, seed: int = 0, log: Callable[[str], Any] = print,
-                device: str = "cpu", on_epoch: Optional[Callable[[int, Dict[str, float]], Any]] = None) -> dict:
+                device: str = "cpu", on_epoch: Optional[Callable[[int, Dict[str, float]], Any]] = None,
+                state: Optional[Dict[str, Any]] = None) -> dict:
     """Search ``epochs`` epochs, then derive; see the module docstring. ``net(x, arc)`` returns logits (or a
     tuple whose first item is the logits). The controller stays on its own device (sampling is on the CPU).
 
@@ -148,8 +157,12 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
     opt = torch.optim.SGD(net.parameters(), lr=c["lr"], momentum=c["momentum"], nesterov=True,
                           weight_decay=c["weight_decay"])
     rl = Reinforce(controller, c["ctrl_lr"], c["entropy_weight"], c["baseline_decay"])
-    history, t0 = [], time.perf_counter()
-    for ep in range(epochs):
+    # after a kill, from the last finished epoch (common/resume.py); ``state``: the caller's generators of batches
+    snaps = Snapshots({"net": net, "opt": opt, "controller": controller, "rl": rl, "gen": gen, **(state or {})},
+                      epochs)
+    first, saved = snaps.start()
+    history, t0 = saved.get("epochs", []), time.perf_counter()
+    for ep in range(first, epochs):
         te = time.perf_counter()
         lr = cosine_lr(ep, epochs, c["lr"], c["lr_min"], c["lr_T0"], c["lr_Tmul"])
         for g in opt.param_groups:
@@ -194,6 +207,7 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
         history.append(stats)
         log(f"enas epoch {ep + 1}/{epochs}: loss {train_loss:.4f}  reward {agg['reward']:.3f}  baseline "
             f"{rl.baseline:.3f}  entropy {agg['entropy']:.2f}  ({stats['seconds']:.1f}s)")
+        snaps.save(ep, {"epochs": history})
         if on_epoch is not None:
             on_epoch(ep, stats)
 

@@ -182,3 +182,40 @@ def test_cfg_and_schedule():
     assert cosine_lr(10, 30, 0.05, 0.0005, T0=10, Tmul=2) == pytest.approx(0.05)   # SGDR restart
     with pytest.raises(InputError):
         _search("macro", 2, "conv_5x5", 0, {})
+
+
+def test_enas_search_resumes_after_a_crash(tmp_path):
+    """Inside ``common.resume.resuming`` each epoch's state (shared weights, controller, its optimiser and
+    baseline, generators) is saved; a search cut after its second epoch, started again, runs only the third and
+    ends as the uninterrupted search does."""
+    from common.resume import resuming
+
+    cfg = {"ctrl_steps": 2, "ctrl_samples": 2, "n_derive": 3}
+
+    def run(folder, crash_after=None):
+        torch.manual_seed(0)
+        net, ctrl = ToyShared(MACRO_OPS, "conv_5x5"), Controller("macro", 2)
+        g = torch.Generator().manual_seed(5)
+        data = _toy_data(0)
+        x = torch.randn(64, 8)
+
+        def train_batches():  # the caller's own generator, handed to the snapshots as state
+            return [(x[torch.randperm(64, generator=g)[:32]], (x[:32, 0] > 0).long())]
+
+        def on_epoch(ep, _stats):
+            if ep == crash_after:
+                raise KeyboardInterrupt
+
+        with resuming(folder, keep=True):
+            out = enas_search(net, ctrl, train_batches, data[1], data[2], epochs=3, cfg=cfg, seed=0,
+                              log=lambda s: None, on_epoch=on_epoch, state={"g": g})
+        return out, net
+
+    straight, net_a = run(tmp_path / "a")
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "b", crash_after=1)
+    resumed, net_b = run(tmp_path / "b")
+    assert [h["train_loss"] for h in resumed["history"]] == [h["train_loss"] for h in straight["history"]]
+    assert resumed["arc"] == straight["arc"] and resumed["candidates"] == straight["candidates"]
+    for a, b in zip(net_a.state_dict().values(), net_b.state_dict().values()):
+        assert torch.equal(a, b)
