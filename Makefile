@@ -1,9 +1,11 @@
 # One entry for set-up, tests and the demo (the README shows the same commands).
 PY := .venv/bin/python
 
-.PHONY: setup lint test test-all demo bench
+.PHONY: setup setup-postgres lint test test-all demo bench
 setup:
 	bash scripts/setup_env.sh
+setup-postgres:
+	bash scripts/setup_postgres.sh
 lint:
 	.venv/bin/ruff check .
 test:

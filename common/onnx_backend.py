@@ -66,6 +66,8 @@ class OnnxNetwork:
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = int(threads)
+        # no busy-waiting between runs: the stage's own pre- and post-processing shares the cores
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.path = path
         self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
         self.input_names = [i.name for i in self.session.get_inputs()]

@@ -31,6 +31,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--work-dir", default=None, help="output folder (default work_dirs/<pipeline stem>/)")
     p.add_argument("--input", default=None, metavar="VIDEO",
                    help="run inference on a video file, an image or a folder of images")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="a sweep: N processes on its study (this one and N - 1 more)")
     p.add_argument("--deterministic", action="store_true",
                    help="deterministic kernels only: with the same versions and threads, the same report.json")
     return p.parse_args(argv)
@@ -57,6 +59,9 @@ def main(argv=None) -> int:
         work_dir = Path(args.work_dir) if args.work_dir else ROOT / "work_dirs" / Path(args.pipeline).stem
         if args.input is not None and not Path(args.input).exists():
             raise InputError(f"--input {args.input}: file or folder not found")
+        if args.workers != 1 and cfg.get("sweep") is None:
+            raise InputError("--workers: for a pipeline with a sweep section; a single training spreads over "
+                             "processes with torchrun (docs/deployment.md)")
         if cfg.get("sweep") is not None:  # a study instead of a single run (pipelines/sweep.py)
             from pipelines.sweep import main as sweep_main
             sweep_main(args, cfg, work_dir)

@@ -50,6 +50,10 @@ trial whose owner process on this machine is gone (killed) is marked FAIL and re
 parameters. With a database (sqlite or a server) optuna's heartbeat (every 30 s, stale after 120 s) does the
 same for trials whose process died on another machine. FAIL trials never count towards ``n_trials``.
 
+``--workers N`` starts N - 1 more processes of the same command on the same study (their logs in
+``<work-dir>/worker<i>.log``), each with ``cpu_count / N`` threads unless ``OMP_NUM_THREADS`` is set, and waits for
+them: with the default sqlite file or a journal on one machine, with a database server on several.
+
 Outputs in the work dir (rewritten atomically after every trial; the figure at most every 30 s):
 ``best_overrides.yaml`` (the command line's overrides and the best trial's parameters as flat dotted keys, plus
 ``sweep: null``, so that
@@ -64,6 +68,8 @@ the storage and the trials' owners are handled in ``pipelines/sweep_storage.py``
 from __future__ import annotations
 
 import math
+import os
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -315,7 +321,42 @@ def main(args, cfg: dict, work_dir: Path) -> dict:
         raise InputError("--input: not available for a sweep; run the best trial with --overrides "
                          "<work-dir>/best_overrides.yaml")
     overrides = [kv for f in args.overrides for kv in load_overrides(f)] + parse_set_tokens(args.sets)
-    return run_sweep(args.pipeline, overrides, cfg, work_dir)
+    workers = int(getattr(args, "workers", 1) or 1)
+    if workers < 1:
+        raise InputError(f"--workers: expected a positive number of processes, got {workers}")
+    children = spawn_workers(args, work_dir, workers) if workers > 1 else []
+    try:
+        sec = run_sweep(args.pipeline, overrides, cfg, work_dir)
+    finally:
+        failed = [i for i, c in enumerate(children, 1) if c.wait() != 0]
+    if failed:
+        raise InputError(f"--workers: worker(s) {', '.join(map(str, failed))} failed; see "
+                         + ", ".join(str(work_dir / f"worker{i}.log") for i in failed))
+    return sec
+
+
+def spawn_workers(args, work_dir: Path, workers: int) -> list:
+    """``workers - 1`` more processes of this sweep's command on the same study, logging to
+    ``<work-dir>/worker<i>.log``; this process and each of them get ``cpu_count // workers`` threads unless
+    ``OMP_NUM_THREADS`` says otherwise."""
+    import subprocess
+
+    import torch
+
+    threads = os.environ.get("OMP_NUM_THREADS") or str(max(1, (os.cpu_count() or 1) // workers))
+    torch.set_num_threads(int(threads))
+    cmd = [sys.executable, str(Path(__file__).with_name("run.py")), str(args.pipeline), "--work-dir", str(work_dir)]
+    cmd += ["--overrides", *map(str, args.overrides)] if args.overrides else []
+    cmd += ["--set", *args.sets] if args.sets else []
+    work_dir.mkdir(parents=True, exist_ok=True)
+    children = []
+    for i in range(1, workers):
+        with open(work_dir / f"worker{i}.log", "w") as log:
+            children.append(subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT,
+                                             env={**os.environ, "OMP_NUM_THREADS": threads}))
+    _log(f"{workers - 1} more worker process(es) on the study (pids {', '.join(str(c.pid) for c in children)}), "
+         f"{threads} thread(s) each; their logs: {work_dir}/worker<i>.log")
+    return children
 
 
 def run_sweep(pipeline, overrides: List[Tuple[str, Any]], cfg: dict, work_dir: Path) -> dict:

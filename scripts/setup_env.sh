@@ -12,7 +12,8 @@ STAMP="$VENV/.setup-stamp"
 want=$(cat scripts/setup_env.sh scripts/constraints.txt setup.cfg | sha256sum | cut -d' ' -f1)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
-   && "$VENV/bin/python" -c "import torch, mmcv.ops, mmpose.models, mediapipe, optuna, sklearn" 2>/dev/null \
+   && "$VENV/bin/python" -c "import torch, mmcv.ops, mmpose.models, mediapipe, optuna, sklearn, onnxruntime" \
+      2>/dev/null \
    && "$VENV/bin/ruff" --version >/dev/null 2>&1; then
   echo "setup: .venv is up to date"
   exit 0
@@ -35,9 +36,10 @@ $PIP --no-deps "mmpose==1.3.2" "mmdet==3.2.0"
 # 4. everything else, keeping numpy < 2 in the same command; then the project itself (editable).
 $PIP "numpy<2" "mmengine==0.10.7" "mediapipe==0.10.21" "opencv-python==4.11.0.86" \
   "opencv-contrib-python==4.11.0.86" json_tricks munkres scipy six xtcocotools pycocotools shapely \
-  terminaltables tqdm matplotlib pyyaml scikit-learn optuna pytest "ruff==0.17.6"
+  terminaltables tqdm matplotlib pyyaml scikit-learn optuna pytest "ruff==0.17.6" \
+  onnx onnxruntime psycopg2-binary
 $PIP --no-build-isolation --no-deps -e .
 
-"$VENV/bin/python" -c "import torch, mmcv.ops, mmpose.models, mediapipe, optuna, sklearn" 
+"$VENV/bin/python" -c "import torch, mmcv.ops, mmpose.models, mediapipe, optuna, sklearn, onnxruntime, psycopg2"
 echo "$want" > "$STAMP"
 echo "setup: done ($VENV)"
