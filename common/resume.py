@@ -23,6 +23,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 import torch
 
+from .distributed import world
 from .io import atomic_path
 from .logs import get_logger
 
@@ -88,15 +89,16 @@ class Snapshots:
     object); a no-op outside :func:`resuming`. ``start()`` restores the last snapshot and returns (first epoch
     to run, the history so far); ``save(epoch, history)`` writes the state after ``epoch``."""
 
-    def __init__(self, objects: Dict[str, Any], epochs: int, tag: str = ""):
+    def __init__(self, objects: Dict[str, Any], epochs: int):
         # the same object twice (one optimiser for two roles, say) is saved once
         self.objects = {k: v for i, (k, v) in enumerate(objects.items())
                         if all(v is not w for w in list(objects.values())[:i])}
         self.epochs = int(epochs)
         active = _ACTIVE.get()
         self.path: Optional[Path] = None
-        if active is not None:  # ``tag``: one file per process of a distributed training
-            self.path = active["folder"] / f"loop{active['loops']}{'.' + tag if tag else ''}.pt"
+        if active is not None:  # one file per process of a distributed training
+            rank, size = world()
+            self.path = active["folder"] / f"loop{active['loops']}{f'.rank{rank}' if size > 1 else ''}.pt"
             active["loops"] += 1
 
     def start(self) -> Tuple[int, Dict[str, List[float]]]:

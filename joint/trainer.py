@@ -20,15 +20,15 @@ rank) and gradients are averaged, so the global batch is ``world_size`` times th
 """
 from __future__ import annotations
 
-import os
 import time
-from typing import Callable, Dict, Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List
 
 import numpy as np
 import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from common.distributed import world
 from common.progress import progress_bar
 from common.resume import Snapshots
 
@@ -58,23 +58,6 @@ CURVE_EVERY = 10
 
 
 # ------------------------------------------------------------------------------------------ distributed
-def world() -> Tuple[int, int]:
-    """(rank, world size) of a ``torchrun`` launch; (0, 1) otherwise."""
-    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-
-
-def init_distributed(device: str) -> bool:
-    """Join the process group of a ``torchrun`` launch (once); False when not launched by torchrun."""
-    _, size = world()
-    if size <= 1:
-        return False
-    if not dist.is_initialized():
-        if device == "cuda":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
-        dist.init_process_group("nccl" if device == "cuda" else "gloo")
-    return True
-
-
 def _wrap(net: MultitaskNet, device: str):
     if not dist.is_initialized():
         return net
@@ -154,8 +137,8 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
         groups = opt.param_groups + (opt_action.param_groups if opt_action is not opt else [])
         for g in groups:
             g["lr"] = cfg["lr"]
-        # a snapshot every SNAPSHOT_EVERY steps, one file per process (each draws from its own generator)
-        snaps = Snapshots({"net": net, "opt": opt, "opt_action": opt_action, "rng": rng}, steps, tag=f"rank{rank}")
+        # a snapshot every SNAPSHOT_EVERY steps (one file per process: each draws from its own generator)
+        snaps = Snapshots({"net": net, "opt": opt, "opt_action": opt_action, "rng": rng}, steps)
         first, saved = snaps.start()
         groups = opt.param_groups + (opt_action.param_groups if opt_action is not opt else [])  # restored ones
         hist: Dict[str, List[float]] = {"pose": [], "action": [], **saved}
@@ -189,14 +172,4 @@ def train(net: MultitaskNet, store: TrainStore, cfg: dict, device: str, seed: in
     return summary
 
 
-def barrier() -> None:
-    if dist.is_initialized():
-        dist.barrier()
-
-
-def finish_distributed() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
-
-
-__all__ = ["TRAIN_DEFAULTS", "train", "world", "init_distributed", "barrier", "finish_distributed"]
+__all__ = ["TRAIN_DEFAULTS", "train"]

@@ -19,6 +19,7 @@ import stage2_lift  # noqa: F401
 import stage3_action  # noqa: F401
 from common import cache
 from common.dataset import Dataset, Sample
+from common.distributed import barrier, is_main
 from common.handoff import ActionResult, Pose2DSeq, gt_pose2d, gt_pose3d
 from common.logs import get_logger
 from common.noise import detector_noise
@@ -142,8 +143,10 @@ class Chain:
                         data = data_fn()
                     summary = part.fit(self.chain_dataset(data, name) if self.trains_on_chain(name) else data)
             summary = {"train_seconds": time.perf_counter() - t0, **summary}
-            cache.save_checkpoint(path, {"state": part.state(), "summary": summary, "cfg": scfg})
-            shutil.rmtree(snapshots, ignore_errors=True)
+            barrier()  # under torchrun every process has finished its last snapshot; rank 0 alone writes
+            if is_main():
+                cache.save_checkpoint(path, {"state": part.state(), "summary": summary, "cfg": scfg})
+                shutil.rmtree(snapshots, ignore_errors=True)
             self.train_info[name] = {"cached": False, "checkpoint": str(path), **summary}
             self.log(f"{name}: trained in {summary['train_seconds']:.0f} s, saved {path}")
 

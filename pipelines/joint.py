@@ -36,9 +36,10 @@ def checkpoint_key(cfg: dict) -> str:
 
 
 def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> dict:
+    from common.distributed import barrier, finish_distributed, init_distributed, world
     from joint import build_network
     from joint.data import TrainStore
-    from joint.trainer import barrier, finish_distributed, init_distributed, train, world
+    from joint.trainer import train
 
     device = resolve_device(cfg["device"])
     jcfg = cfg["joint"]

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
+import torch
 import yaml
 
 from common import timeline
+from common.distributed import barrier, finish_distributed, init_distributed, same_everywhere, world
 from common.errors import InputError
 from common.handoff import select_person, slice_frames
 from common.io import write_json, write_text
@@ -34,6 +36,13 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
         return run_joint(cfg, work_dir, log=_log)
     device = resolve_device(cfg["device"])
     work_dir = Path(work_dir)
+    if init_distributed(device):  # torchrun: every process trains, rank 0 alone saves and evaluates
+        if video is not None:
+            raise InputError("--input: run a video in one process; torchrun is for training")
+        try:
+            return _run_distributed(cfg, work_dir, device)
+        finally:
+            finish_distributed()
     chain = Chain(cfg, device, log=_log)
     if video is not None:
         if "stage1_2d" not in chain.parts:
@@ -61,7 +70,12 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
         write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
         return report
 
-    ds = data()
+    return _evaluate(chain, data(), cfg, work_dir, device)
+
+
+def _evaluate(chain: Chain, ds, cfg: dict, work_dir: Path, device: str) -> dict:
+    """Evaluate a prepared chain on the test split; write the report, figures and resolved config."""
+    work_dir.mkdir(parents=True, exist_ok=True)
     report = evaluate(chain, ds.test, ds.action_names)
     examples, sheet = report.pop("_examples"), report.pop("_sheet")
     report["train"] = {k: {kk: vv for kk, vv in v.items()} for k, v in chain.train_info.items()}
@@ -73,6 +87,30 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
     write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
     _summary(report, work_dir)
     return report
+
+
+def _run_distributed(cfg: dict, work_dir: Path, device: str) -> dict:
+    """Train the chain's parts over the ``torchrun`` processes (``common/distributed.py``); rank 0 builds the data
+    first (the others then read its cache), saves the checkpoints and evaluates as a single process does."""
+    rank, size = world()
+    if rank:
+        barrier()
+    else:
+        _log(f"data: {cfg['data']['dataset']}; training on {size} processes (torchrun)")
+    ds = build_dataset(cfg["data"])
+    if not rank:
+        barrier()
+    chain = Chain(cfg, device, log=_log if not rank else (lambda _: None))
+    chain.prepare(lambda: ds)
+    for name, part in chain.parts.items():  # averaged gradients keep the processes' copies identical
+        trained = [(n, m) for n, m in vars(part).items() if isinstance(m, torch.nn.Module)]
+        if chain.train_info[name].get("cached") is False and trained:
+            same = all(same_everywhere(m) for _, m in trained)
+            if not rank:
+                _log(f"{name}: weights {'identical' if same else 'DIFFERENT'} on the {size} processes")
+    if rank:
+        return {}
+    return _evaluate(chain, ds, cfg, work_dir, device)
 
 
 def _summary(report: dict, work_dir: Path) -> None:

@@ -55,6 +55,7 @@ import torch
 
 from common import crop as C
 from common.dataset import Dataset, Sample
+from common.distributed import shard, sync_replicas
 from common.errors import InputError
 from common.handoff import Pose2DSeq
 from common.metrics import pck, torso_size
@@ -481,10 +482,12 @@ class MMPoseTopdown(Detector2D):
             bar = progress_bar(range(steps), desc=f"mmpose_topdown epoch {epoch + 1}/{epochs}", leave=False)
             for _ in bar:
                 crops, targets = self._batch(rng, pool, index[rng.choice(len(index), bs, replace=len(index) < bs)])
-                out = self.model.loss(self.colour_jitter(self.normalise(crops)), targets)
+                x = self.colour_jitter(self.normalise(crops))  # the same on every process, each its own rows
+                out = self.model.loss(shard(x), shard(targets))
                 loss = sum(v for k, v in out.items() if k.startswith("loss"))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
+                sync_replicas(self.model)
                 opt.step()
                 sched.step()
                 losses.append(loss.item())

@@ -39,6 +39,7 @@ from common.augment import (
     tilt_about_root,
 )
 from common.camera import normalize_screen
+from common.distributed import shard, sync_replicas
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
 from common.noise import detector_noise
@@ -203,9 +204,11 @@ class SingleFrameLifter(Lifter):
                 order["perm"] = torch.randperm(n, generator=g)
             idx = order["perm"][b * c["batch_size"]:(b + 1) * c["batch_size"]]
             self.model.train()
-            loss = loss_fn(self.views(tr["j3"][idx], tr["K"][idx], tr["size"][idx], g, train=True))
+            # the same views on every process (same generator), each its own rows (common/distributed.py)
+            loss = loss_fn(shard(self.views(tr["j3"][idx], tr["K"][idx], tr["size"][idx], g, train=True)))
             opt.zero_grad()
             loss.backward()
+            sync_replicas(self.model)
             opt.step()
             return loss.item()
 

@@ -81,6 +81,7 @@ from torch import nn
 
 from common.augment import Compose, Draw, RandomMirror, RandomTurn, mirror
 from common.camera import normalize_screen
+from common.distributed import shard, sync_replicas
 from common.errors import InputError
 from common.handoff import Pose2DSeq, Pose3DSeq
 from common.noise import detector_noise
@@ -364,12 +365,13 @@ class TemporalConvLifter(SingleFrameLifter):
         def step(_b: int) -> float:
             sel = idx[stream.take(c["batch_size"])]
             rows = w["start"][sel][:, None] + offsets
-            v = self.window_views(w["j3"][rows], w["K"][sel], w["size"][sel], g, train=True)
+            v = shard(self.window_views(w["j3"][rows], w["K"][sel], w["size"][sel], g, train=True))
             model.train()
             pred = model(self._encode_seq(v["x"]).to(self.device))[:, 0]
             loss = (pred - self.target(v["y"][:, tgt])).pow(2).mean()
             opt.zero_grad()
             loss.backward()
+            sync_replicas(model)
             opt.step()
             return loss.item()
 

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from common.augment import Compose, Draw, RandomMirror, RandomRollStretch, RandomTurn, mirror, scale_bones
+from common.distributed import shard, sync_replicas
 from common.errors import InputError
 from common.handoff import ActionResult, Pose2DSeq, Pose3DSeq
 from common.onnx_backend import ExportSpec
@@ -211,13 +212,16 @@ class EncodedClassifier(ActionClassifier):
             if c["mixup"] > 0:  # Zhang et al., "mixup: Beyond Empirical Risk Minimization", ICLR 2018
                 lam = float(rng.beta(c["mixup"], c["mixup"]))
                 mix = torch.as_tensor(rng.permutation(len(y))).to(y.device)
-                out = self.model(lam * x + (1 - lam) * x[mix])
-                loss = lam * nn.functional.cross_entropy(out, y, label_smoothing=c["label_smoothing"]) + \
-                    (1 - lam) * nn.functional.cross_entropy(out, y[mix], label_smoothing=c["label_smoothing"])
+                b = shard({"x": lam * x + (1 - lam) * x[mix], "y": y, "y_mix": y[mix]})  # this process's rows
+                out = self.model(b["x"])
+                loss = lam * nn.functional.cross_entropy(out, b["y"], label_smoothing=c["label_smoothing"]) + \
+                    (1 - lam) * nn.functional.cross_entropy(out, b["y_mix"], label_smoothing=c["label_smoothing"])
             else:
-                loss = nn.functional.cross_entropy(self.model(x), y, label_smoothing=c["label_smoothing"])
+                b = shard({"x": x, "y": y})
+                loss = nn.functional.cross_entropy(self.model(b["x"]), b["y"], label_smoothing=c["label_smoothing"])
             opt.zero_grad()
             loss.backward()
+            sync_replicas(self.model)
             opt.step()
             sched.step()
             return loss.item()

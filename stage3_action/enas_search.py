@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from matplotlib.figure import Figure
 from torch import nn
 
+from common.distributed import shard, sync_replicas
 from common.errors import InputError
 from common.plots import _save
 from common.progress import progress_bar
@@ -173,9 +174,11 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
         for x, y in train_batches():                              # (a) shared weights, one fresh arc per batch
             with torch.no_grad():
                 arc = controller.sample(generator=gen)[0]
-            loss = F.cross_entropy(_logits(net(x.to(device), arc)), y.to(device))
+            b = shard({"x": x, "y": y})  # the same batch on every process, each its own rows
+            loss = F.cross_entropy(_logits(net(b["x"].to(device), arc)), b["y"].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            sync_replicas(net)
             if c["grad_clip"]:
                 nn.utils.clip_grad_norm_(net.parameters(), c["grad_clip"])
             opt.step()

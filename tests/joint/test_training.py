@@ -111,8 +111,7 @@ def test_a_crashed_training_resumes_from_its_snapshot_and_ends_with_the_same_wei
     (tmp_path / "snap").rename(tmp_path / "snap_straight")
     with pytest.raises(KeyboardInterrupt):
         run(crash_at=2 + 5)  # the 5th joint step: steps 1-4 are in the snapshot
-    assert sorted(p.name for p in (tmp_path / "snap").iterdir()) == ["loop0.rank0.pt", "loop1.rank0.pt",
-                                                                      "loop2.rank0.pt"]
+    assert sorted(p.name for p in (tmp_path / "snap").iterdir()) == ["loop0.pt", "loop1.pt", "loop2.pt"]
     resumed, n_resumed = run()
     assert n_resumed == 2  # only joint steps 5 and 6 ran again
     for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
