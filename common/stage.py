@@ -14,7 +14,7 @@ the ground truth; real parts ignore it.
 from __future__ import annotations
 
 import copy
-from typing import Any, ClassVar, Dict, Optional, Union
+from typing import Any, Callable, ClassVar, Dict, Optional, Union
 
 import numpy as np
 
@@ -90,12 +90,23 @@ class Detector2D(Stage):
     def predict(self, frames: np.ndarray, fps: float = 25.0, sample: Optional[Sample] = None) -> Pose2DSeq:
         raise NotImplementedError  # abstract
 
+    def stream(self, fps: float) -> Callable[[np.ndarray], Pose2DSeq]:
+        """A per-frame detector for live input (``--stream``): called with one (H, W, 3) frame at a time, it
+        returns that frame's 2D, carrying from frame to frame whatever the part tracks. Default: ``predict`` on
+        the frame alone."""
+        return lambda frame: self.predict(check_frames(frame[None]), fps)
+
 
 class Lifter(Stage):
     kind = "lifter"
 
     def predict(self, pose2d: Pose2DSeq, sample: Optional[Sample] = None) -> Pose3DSeq:
         raise NotImplementedError  # abstract
+
+    def causal_frames(self, fps: float) -> int:
+        """How many frames up to the newest one (at ``fps``) lifting the newest one needs, when frames arrive
+        one by one (``--stream``): 1 for a single-frame lifter; a lifter that looks ahead raises."""
+        return 1
 
 
 class ActionClassifier(Stage):

@@ -30,7 +30,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="override resolved keys, e.g. --set stages.stage2_lift.type=oracle")
     p.add_argument("--work-dir", default=None, help="output folder (default work_dirs/<pipeline stem>/)")
     p.add_argument("--input", default=None, metavar="VIDEO",
-                   help="run inference on a video file, an image or a folder of images")
+                   help="run inference on a video file, an image or a folder of images; with --stream also a "
+                        "camera index (0) or a stream URL")
+    p.add_argument("--stream", action="store_true",
+                   help="process frames as they arrive (a file is replayed at its own frame rate), writing "
+                        "stream.jsonl and actions.jsonl as it goes")
+    p.add_argument("--hop", type=float, default=0.5, metavar="SECONDS", help="--stream: seconds between labels")
+    p.add_argument("--preview", action="store_true", help="--stream: show the frames, skeleton and label")
     p.add_argument("--workers", type=int, default=1, metavar="N",
                    help="a sweep: N processes on its study (this one and N - 1 more)")
     p.add_argument("--deterministic", action="store_true",
@@ -57,14 +63,26 @@ def main(argv=None) -> int:
             set_deterministic(True)
         cfg = resolve_pipeline(args)
         work_dir = Path(args.work_dir) if args.work_dir else ROOT / "work_dirs" / Path(args.pipeline).stem
+        from common.live import is_live
+
+        if args.stream and args.input is None:
+            raise InputError("--stream: give --input (a camera index, a stream URL or a video file)")
+        if (args.hop != 0.5 or args.preview) and not args.stream:
+            raise InputError("--hop and --preview go with --stream")
         if args.input is not None and not Path(args.input).exists():
-            raise InputError(f"--input {args.input}: file or folder not found")
+            if not is_live(args.input):
+                raise InputError(f"--input {args.input}: file or folder not found")
+            if not args.stream:
+                raise InputError(f"--input {args.input}: a camera or stream URL is read live; add --stream")
         if args.workers != 1 and cfg.get("sweep") is None:
             raise InputError("--workers: for a pipeline with a sweep section; a single training spreads over "
                              "processes with torchrun (docs/deployment.md)")
         if cfg.get("sweep") is not None:  # a study instead of a single run (pipelines/sweep.py)
             from pipelines.sweep import main as sweep_main
             sweep_main(args, cfg, work_dir)
+        elif args.stream:
+            from pipelines.runner import run_live
+            run_live(cfg, work_dir, args.input, args.hop, args.preview)
         else:
             from pipelines.runner import run
             run(cfg, work_dir, video=args.input)

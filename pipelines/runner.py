@@ -89,6 +89,26 @@ def _evaluate(chain: Chain, ds, cfg: dict, work_dir: Path, device: str) -> dict:
     return report
 
 
+def run_live(cfg: dict, work_dir: Path, source: str, hop_s: float, preview: bool = False) -> dict:
+    """``--stream``: prepare the chain (training what has no checkpoint), then run it on the live ``source``
+    (``pipelines/stream.py``)."""
+    from .stream import run_stream
+
+    if "joint" in cfg:
+        raise InputError("--stream: the joint mode evaluates on the synthetic test split; stream a 'stages' pipeline")
+    chain = Chain(cfg, resolve_device(cfg["device"]), log=_log)
+    for name, part in chain.parts.items():
+        if part.needs_ground_truth:
+            raise InputError(f"--stream: stages.{name}.type={cfg['stages'][name]['type']} needs ground truth and "
+                             "cannot run on live frames")
+    if "stage2_lift" in chain.parts:  # a lifter that looks ahead is refused before anything trains
+        chain.parts["stage2_lift"].causal_frames(25.0)
+    chain.prepare(lambda: build_dataset(cfg["data"]))
+    report = run_stream(chain, source, Path(work_dir), hop_s, preview, max_frames=cfg["video"]["max_frames"])
+    write_text(Path(work_dir) / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
+    return report
+
+
 def _run_distributed(cfg: dict, work_dir: Path, device: str) -> dict:
     """Train the chain's parts over the ``torchrun`` processes (``common/distributed.py``); rank 0 builds the data
     first (the others then read its cache), saves the checkpoints and evaluates as a single process does."""

@@ -375,6 +375,21 @@ class MMPoseTopdown(Detector2D):
             self.last_info = {"boxes": self.cfg["box"]}
         return Pose2DSeq(kps[None], scores[None], (W, H), fps, H36M17.name)
 
+    def stream(self, fps: float):
+        """Frame by frame, the box carried over as in ``box: track`` (the whole frame when it is lost)."""
+        state = {"box": None}
+
+        def step(frame: np.ndarray) -> Pose2DSeq:
+            frames = check_frames(frame[None])
+            H, W = frames.shape[1:3]
+            box = state["box"] or C.whole_frame_box((W, H), self.aspect)
+            kps, scores = self.infer_crops(frames, [box[0]], [box[1]])
+            if self.cfg["box"] == "track":
+                state["box"] = self.track_box(kps[0], scores[0], (W, H))
+            return Pose2DSeq(kps[None], scores[None], (W, H), fps, H36M17.name)
+
+        return step
+
     # ------------------------------------------------------------------ training
     def _frame_pool(self, samples: List[Sample]) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """(frames, joints2d, visible) of every ``frame_stride``-th frame of each sequence, loaded once."""

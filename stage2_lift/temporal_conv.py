@@ -207,6 +207,14 @@ class TemporalConvLifter(SingleFrameLifter):
         r = self.receptive_field - 1
         return (r, 0) if self.cfg["causal"] else (r // 2, r // 2)
 
+    def causal_frames(self, fps: float) -> int:
+        """The receptive field, in frames at ``fps`` (plus one for the resampling to the network's rate)."""
+        if not self.cfg["causal"]:
+            raise InputError(f"{self.registered_name}: --stream lifts each frame as it arrives, which needs a "
+                             "causal network (set stages.stage2_lift.causal=true and train it)")
+        own = self.cfg["fps"] or fps
+        return math.ceil(self.receptive_field * max(1.0, float(fps) / own)) + 1
+
     def build_model(self, in_dim: int, out_dim: int) -> nn.Module:
         c = self.cfg
         return TemporalConvNet(in_dim, out_dim, c["filter_widths"], c["channels"], c["dropout"], c["causal"])

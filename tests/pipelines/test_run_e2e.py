@@ -131,3 +131,40 @@ def test_export_and_run_from_onnx(first):
     # default pipeline's detector gives the same PCK to 1e-7, docs/deployment.md)
     assert b["stage1_2d"]["pck"] == pytest.approx(a["stage1_2d"]["pck"], abs=0.01)
     assert b["train"]["stage2_lift"]["exported"] is True
+
+
+def test_stream_replays_a_video_with_a_causal_temporal_lifter(first):
+    """``--stream`` on a video file replayed at its own frame rate, with a causal temporal lifter: every frame
+    processed and written as it came, labels over a sliding window, latency and frames/s in the report."""
+    import cv2
+
+    tmp, _ = first
+    video = tmp / "replay.avi"
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (128, 128))
+    rng = np.random.default_rng(0)
+    for _ in range(40):
+        w.write(rng.integers(0, 255, (128, 128, 3), dtype=np.uint8))
+    w.release()
+    causal = ["stages.stage2_lift.type=temporal_conv", "stages.stage2_lift.causal=true",
+              "stages.stage2_lift.filter_widths=[3,3]", "stages.stage2_lift.channels=16",
+              "stages.stage2_lift.epochs=1"]
+    r = run(tmp, *causal, "--input", str(video), "--stream", "--hop", "0.4", work="stream")
+    out = tmp / "stream"
+    rep = json.loads((out / "report.json").read_text())
+    assert rep["stream"] and rep["realtime"] and rep["source_fps"] == pytest.approx(25.0)
+    assert rep["frames_read"] == 40 == rep["frames_processed"] + rep["frames_dropped"]
+    assert rep["lift_frames"] == 9 + 1  # receptive field of [3, 3], plus one for resampling
+    frames = [json.loads(line) for line in (out / "stream.jsonl").read_text().splitlines()]
+    assert len(frames) == rep["frames_processed"] and np.asarray(frames[-1]["joints3d_mm"]).shape == (17, 3)
+    actions = [json.loads(line) for line in (out / "actions.jsonl").read_text().splitlines()]
+    assert len(actions) == rep["label_updates"] >= 3 and all((a["frame"] + 1) % 10 == 0 for a in actions)
+    assert rep["latency_s"]["p50"] > 0 and rep["fps"] > 0 and "label latency" in r.stdout
+    assert frames[-1]["label"] == actions[-1]["label"] == rep["label"]
+
+
+def test_stream_refuses_a_lifter_that_looks_ahead(first):
+    tmp, _ = first
+    r = run_pipeline(tmp, "pipelines/rgb_to_action.yaml", *TINY, "stages.stage2_lift.type=temporal_conv",
+                     "stages.stage2_lift.epochs=1", "stages.stage2_lift.channels=16",
+                     "--input", str(tmp / "replay.avi"), "--stream", work="stream_bad", check=False)
+    assert r.returncode == 2 and "needs a causal network (set stages.stage2_lift.causal=true" in r.stderr
