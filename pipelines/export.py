@@ -6,7 +6,9 @@ Each trainable stage is loaded from the checkpoint cache (trained first when it 
 and written to ``DIR`` as its networks in ONNX and its codec state beside them (``pipelines/exported.py``);
 ``DIR/pipeline.yaml`` is the resolved pipeline with ``backend: onnx`` on those stages, so that
 ``python pipelines/run.py DIR/pipeline.yaml [--input VIDEO]`` runs the same chain with onnxruntime. Stages with
-nothing to export (oracles, precomputed or MediaPipe key-points) are copied as they are.
+nothing to export (oracles, precomputed or MediaPipe key-points) are copied as they are. A joint-mode pipeline is
+written as its network cut after ``--block`` (``joint.poses.onnx``, ``joint.actions.onnx``); its evaluation runs
+with torch.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -26,13 +29,43 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="pipelines/export.py", description=__doc__.split("\n\n")[0])
     p.add_argument("pipeline", help="pipeline YAML file")
     p.add_argument("--out", required=True, help="folder to write the ONNX files, codec states and pipeline.yaml to")
+    p.add_argument("--block", type=int, default=None,
+                   help="joint mode: the prediction block (0-based) to cut the network after (default: the last)")
     p.add_argument("--overrides", nargs="+", action="extend", default=[], metavar="FILE")
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", dest="sets")
     return p.parse_args(argv)
 
 
-def export(cfg: dict, out: Path, log=print) -> dict:
-    """Export the chain of the resolved pipeline ``cfg`` to ``out``; returns the manifest."""
+def export_joint(cfg: dict, out: Path, block: Optional[int] = None, log=print) -> dict:
+    """The joint mode's network cut after ``block`` (default: the last) as ``joint.poses.onnx`` (crops -> that
+    block's poses) and ``joint.actions.onnx`` (clips -> class logits), with the crop size, clip length, layout and
+    action names in the manifest."""
+    from common.io import write_json
+    from pipelines.exported import MANIFEST, joint_networks, versions, write_networks
+    from pipelines.joint import prepare_joint
+
+    net, ds, info, _ = prepare_joint({**cfg, "device": "cpu"}, log)
+    net = net.cpu().eval()
+    block = net.n_blocks - 1 if block is None else int(block)
+    jcfg = cfg["joint"]
+    clip_len = int(jcfg["train"]["clip_len"])
+    out.mkdir(parents=True, exist_ok=True)
+    nets = write_networks("joint", joint_networks(net, block, clip_len, jcfg["input_size"]), out)
+    manifest = {"versions": versions(), "joint": {"block": block, "n_blocks": net.n_blocks, "clip_len": clip_len,
+                                                  "action_blocks": list(net.action_blocks()),
+                                                  "input_size": jcfg["input_size"], "layout": "h36m17",
+                                                  "actions": list(ds.action_names), "networks": nets,
+                                                  "checkpoint": info.get("checkpoint")}}
+    for n, i in nets.items():
+        log(f"joint: {n} cut after block {block + 1} of {net.n_blocks} -> {out / i['file']} (onnxruntime vs torch: "
+            f"max |diff| {i['max_abs_diff']:.2e})")
+    write_json(out / MANIFEST, manifest)
+    return manifest
+
+
+def export(cfg: dict, out: Path, log=print, block: Optional[int] = None) -> dict:
+    """Export the chain of the resolved pipeline ``cfg`` to ``out`` (the joint mode: its network cut after
+    ``block``); returns the manifest."""
     import yaml
 
     from common.io import write_json, write_text
@@ -41,9 +74,8 @@ def export(cfg: dict, out: Path, log=print) -> dict:
     from pipelines.data import build_dataset
     from pipelines.exported import MANIFEST, versions, write_stage
 
-    if "stages" not in cfg:
-        raise InputError("export: the joint mode is exported by pipelines/joint.py's networks, not this command; "
-                         "give a 'stages' pipeline")
+    if "joint" in cfg:
+        return export_joint(cfg, out, block, log)
     if any(s.get("backend", "torch") != "torch" for s in cfg["stages"].values()):
         raise InputError("export: the pipeline already runs exported networks; export the torch pipeline")
     chain = Chain({**cfg, "device": "cpu"} if resolve_device(cfg["device"]) != "cpu" else cfg, "cpu", log=log)
@@ -75,7 +107,7 @@ def main(argv=None) -> int:
     try:
         from pipelines.run import resolve_pipeline
 
-        export(resolve_pipeline(args), Path(args.out))
+        export(resolve_pipeline(args), Path(args.out), block=args.block)
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -16,7 +16,7 @@ import torch
 
 from common.errors import InputError
 from common.io import atomic_path
-from common.onnx_backend import OnnxNetwork
+from common.onnx_backend import ExportSpec, OnnxNetwork
 from common.paths import repo_path
 
 MANIFEST = "manifest.json"
@@ -31,18 +31,8 @@ def codec_file(stage: str) -> str:
 
 
 def write_stage(stage: str, part, out: Path, threads: int = 0) -> Dict[str, dict]:
-    """Export ``part``'s networks and codec state to ``out``; returns the manifest entries of its networks, each
-    with the largest absolute difference of onnxruntime's outputs from torch's on the example inputs."""
-    nets = {}
-    for name, spec in part.networks().items():
-        path = spec.export(out / network_file(stage, name))
-        with torch.no_grad():
-            want = spec.module(*spec.inputs.values())
-        got = OnnxNetwork(path, threads)(*spec.inputs.values())
-        want, got = (want, got) if isinstance(want, (tuple, list)) else ((want,), (got,))
-        diff = max(float((w.detach().cpu() - g).abs().max()) for w, g in zip(want, got))
-        nets[name] = {"file": path.name, "inputs": {k: list(v.shape) for k, v in spec.inputs.items()},
-                      "outputs": list(spec.outputs), "max_abs_diff": diff}
+    """Export ``part``'s networks and codec state to ``out``; returns the manifest entries of its networks."""
+    nets = write_networks(stage, part.networks(), out, threads)
     with atomic_path(out / codec_file(stage)) as tmp:
         torch.save(part.codec_state(), tmp)
     return nets
@@ -66,6 +56,60 @@ def load_exported(stage: str, part, export_dir, threads: int = 0) -> dict:
     part.load_exported(state, nets)
     return {"exported": True, "export_dir": str(folder), "networks": sorted(nets),
             "max_abs_diff": max([n["max_abs_diff"] for n in entry["networks"].values()], default=0.0)}
+
+
+class JointPoses(torch.nn.Module):
+    """The joint network cut after block ``block``: crops (N, 3, S, S) -> that block's poses (N, J, 4)."""
+
+    def __init__(self, net, block: int):
+        super().__init__()
+        self.net, self.block = net, int(block)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return self.net(frames, upto=self.block)["poses"][-1]
+
+
+class JointActions(torch.nn.Module):
+    """The joint network cut after block ``block``: clips of ``clip_len`` crops (C * T, 3, S, S) -> the class
+    logits (C, A) of the last action block up to ``block``."""
+
+    def __init__(self, net, block: int, clip_len: int):
+        super().__init__()
+        self.net, self.block, self.clip_len = net, int(block), int(clip_len)
+
+    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+        return [a for a in self.net(frames, clip_len=self.clip_len, upto=self.block)["actions"] if a is not None][-1]
+
+
+def joint_networks(net, block: int, clip_len: int, input_size: int) -> Dict[str, ExportSpec]:
+    """The joint mode's exported networks at a cut (Luvizon et al. 2021, section 4.5.4: any prediction block
+    answers): ``poses`` on single crops and, when an action block lies at or before the cut, ``actions`` on
+    clips of ``clip_len`` crops."""
+    if not 0 <= block < net.n_blocks:
+        raise InputError(f"--block: expected a prediction block in 0..{net.n_blocks - 1}, got {block}")
+    s = int(input_size)
+    nets = {"poses": ExportSpec(JointPoses(net, block), {"frames": torch.zeros(2, 3, s, s)}, ("poses",),
+                                {"frames": {0: "n"}, "poses": {0: "n"}})}
+    if any(b <= block for b in net.action_blocks()):
+        nets["actions"] = ExportSpec(JointActions(net, block, clip_len), {"frames": torch.zeros(clip_len, 3, s, s)},
+                                     ("logits",), {"frames": {0: "n_frames"}, "logits": {0: "n_clips"}})
+    return nets
+
+
+def write_networks(prefix: str, specs: Dict[str, ExportSpec], out: Path, threads: int = 0) -> Dict[str, dict]:
+    """Export ``specs`` to ``out/<prefix>.<name>.onnx``; the manifest entries, each with the largest absolute
+    difference of onnxruntime's outputs from torch's on the example inputs."""
+    nets = {}
+    for name, spec in specs.items():
+        path = spec.export(out / network_file(prefix, name))
+        with torch.no_grad():
+            want = spec.module(*spec.inputs.values())
+        got = OnnxNetwork(path, threads)(*spec.inputs.values())
+        want, got = (want, got) if isinstance(want, (tuple, list)) else ((want,), (got,))
+        diff = max(float((w.detach().cpu() - g).abs().max()) for w, g in zip(want, got))
+        nets[name] = {"file": path.name, "inputs": {k: list(v.shape) for k, v in spec.inputs.items()},
+                      "outputs": list(spec.outputs), "max_abs_diff": diff}
+    return nets
 
 
 def versions() -> Dict[str, str]:

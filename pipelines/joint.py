@@ -36,6 +36,16 @@ def checkpoint_key(cfg: dict) -> str:
 
 
 def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> dict:
+    net, ds, info, device = prepare_joint(cfg, log)
+    if net is None:  # a rank other than 0 of a torchrun launch
+        return {}
+    return _evaluate_and_write(cfg, net, ds, info, device, Path(work_dir), log)
+
+
+def prepare_joint(cfg: dict, log: Callable[[str], None] = print):
+    """The trained multi-task network of ``cfg``: loaded from the cache, or trained (over the processes of a
+    ``torchrun`` launch) and cached. Returns (network, dataset, training summary, device); the network is None
+    on the ranks other than 0."""
     from common.distributed import barrier, finish_distributed, init_distributed, world
     from joint import build_network
     from joint.data import TrainStore
@@ -86,9 +96,7 @@ def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> 
             info = {"cached": False, "checkpoint": str(path), **summary}
     finally:  # leaving the group also releases a rank still waiting at a barrier when another one failed
         finish_distributed()
-    if rank:
-        return {}
-    return _evaluate_and_write(cfg, net, ds, info, device, Path(work_dir), log)
+    return (None if rank else net), ds, info, device
 
 
 def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log) -> dict:

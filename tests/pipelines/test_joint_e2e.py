@@ -80,3 +80,31 @@ def test_joint_under_torchrun_two_processes(tmp_path):
     assert rep["train"]["joint"]["world_size"] == 2 and len(rep["joint"]["per_block"]) == 4
     assert r.stdout.count("joint: trained in") == 1 and r.stdout.count("report: ") == 1
     assert len(list((tmp_path / "cache" / "checkpoints" / "joint").glob("*.pt"))) == 1
+
+
+def test_joint_export_cut_at_a_block(tmp_path):
+    """``export.py`` on the joint pipeline writes the network cut after ``--block`` as ONNX: poses on any number
+    of crops, action logits on any number of clips when an action block lies at or before the cut."""
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+    import torch
+
+    from common.onnx_backend import OnnxNetwork
+
+    env = {**os.environ, "HAR_CACHE_DIR": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    for block in (3, 0):
+        out = tmp_path / f"export{block}"
+        r = subprocess.run([sys.executable, "pipelines/export.py", PIPE, "--out", str(out), "--block", str(block),
+                            "--set", *TINY], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        m = json.loads((out / "manifest.json").read_text())["joint"]
+        assert m["block"] == block and m["n_blocks"] == 4 and len(m["actions"]) == 12
+        for info in m["networks"].values():
+            assert info["max_abs_diff"] < 1e-4
+        poses = OnnxNetwork(out / "joint.poses.onnx")(torch.rand(3, 3, 64, 64))
+        assert poses.shape == (3, 17, 4) and np.isfinite(poses.numpy()).all()
+        assert ("actions" in m["networks"]) == any(b <= block for b in m["action_blocks"])
+        if block == 3:
+            logits = OnnxNetwork(out / "joint.actions.onnx")(torch.rand(2 * 4, 3, 64, 64))
+            assert logits.shape == (2, 12)
+    assert r.stdout.count("training") == 0  # the second export reuses the checkpoint the first one trained
