@@ -1,7 +1,7 @@
 # One entry for set-up, tests and the demo (the README shows the same commands).
 PY := .venv/bin/python
 
-.PHONY: setup setup-postgres lint test test-all demo bench
+.PHONY: setup setup-postgres lint test test-all demo bench numbers
 setup:
 	bash scripts/setup_env.sh
 setup-postgres:
@@ -16,3 +16,6 @@ demo:
 	$(PY) pipelines/run.py pipelines/rgb_to_action.yaml
 bench:
 	$(PY) benchmarks/render_fps.py
+numbers:
+	$(PY) benchmarks/default_pipeline.py
+	$(PY) benchmarks/embed_results.py

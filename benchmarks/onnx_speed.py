@@ -4,8 +4,9 @@
                                     [--min-time 0.3] [--out benchmarks/results/onnx_speed.md]
 
 The pipeline (default ``pipelines/rgb_to_action.yaml``) is loaded from the checkpoint cache (trained first where it
-has no checkpoint), exported with ``pipelines/export.py`` to a temporary folder, and loaded a second time from
-there (``backend: onnx``). Both chains then run on the first test sequence of the pipeline's data:
+has no checkpoint), exported with ``pipelines/export.py`` to a temporary folder twice (float weights, and
+``--quantize`` of every stage: int8 MatMul/Gemm weights), and loaded from each export (``backend: onnx``). The
+three chains then run on the first test sequence of the pipeline's data:
 
 - ``predict``: the whole stage as the pipeline runs it, pre- and post-processing included (crops and heatmap
   decoding of the detector, normalisation and flip test of the lifter, encoding, windows and flip test of the
@@ -13,7 +14,7 @@ there (``backend: onnx``). Both chains then run on the first test sequence of th
 - ``network B``: the bare network on a batch of B example inputs (torch ``nn.Module`` under ``no_grad`` against
   the onnxruntime session), items/s (crops, poses, clips).
 
-Both runtimes get ``--threads`` intra-op threads. Timing: warm-up, then the median of ``--repeats`` timings of
+All runtimes get ``--threads`` intra-op threads. Timing: warm-up, then the median of ``--repeats`` timings of
 enough calls to last ``--min-time`` s (``benchmarks/lifter_speed.py``). The load average before and after is in the
 header; compare rows of one run only.
 """
@@ -37,6 +38,7 @@ from common.onnx_backend import OnnxNetwork
 from common.paths import REPO_ROOT
 
 NETWORK_BATCHES = {"stage1_2d": (1, 16), "stage2_lift": (1, 1024), "stage3_action": (1, 64)}
+RUNTIMES = ("torch", "onnx", "int8")
 
 
 def log(msg: str) -> None:
@@ -44,22 +46,26 @@ def log(msg: str) -> None:
 
 
 def chains(args, out: Path):
-    """(torch chain, onnxruntime chain, data) of the pipeline, the second from its export to ``out``."""
+    """(torch chain, onnxruntime chain, onnxruntime int8 chain, data) of the pipeline, the second from its export
+    to ``out / "fp32"``, the third from its export with int8 weights to ``out / "int8"``."""
     from pipelines.chain import Chain
     from pipelines.data import build_dataset
-    from pipelines.export import export
+    from pipelines.export import STAGE_NAMES, export
     from pipelines.run import resolve_pipeline
 
     cfg = resolve_pipeline(argparse.Namespace(pipeline=args.pipeline, overrides=[], sets=args.sets))
     cfg = {**cfg, "device": "cpu"}
-    export(cfg, out, log=log)
+    export(cfg, out / "fp32", log=log)
+    export(cfg, out / "int8", log=log, quantize=STAGE_NAMES)
     data = build_dataset(cfg["data"])
-    torch_chain = Chain(cfg, "cpu", log=log)
-    torch_chain.prepare(lambda: data)
-    onnx_cfg = resolve_pipeline(argparse.Namespace(pipeline=str(out / "pipeline.yaml"), overrides=[], sets=[]))
-    onnx_chain = Chain(onnx_cfg, "cpu", log=log)
-    onnx_chain.prepare(lambda: data)
-    return torch_chain, onnx_chain, data
+    built = []
+    for pipeline in (None, out / "fp32" / "pipeline.yaml", out / "int8" / "pipeline.yaml"):
+        c = cfg if pipeline is None else \
+            resolve_pipeline(argparse.Namespace(pipeline=str(pipeline), overrides=[], sets=[]))
+        chain = Chain(c, "cpu", log=log)
+        chain.prepare(lambda: data)
+        built.append(chain)
+    return (*built, data)
 
 
 def stage_calls(chain, sample) -> Dict[str, tuple]:
@@ -82,21 +88,32 @@ def stage_calls(chain, sample) -> Dict[str, tuple]:
 
 
 def network_calls(part, folder: Path, name: str, batch: int, threads: int) -> List[tuple]:
-    """(network name, torch call, onnxruntime call) of each exported network at ``batch`` items."""
+    """(network name, [torch call, onnxruntime call, onnxruntime int8 call]) of each exported network at
+    ``batch`` items."""
     from pipelines.exported import network_file
 
     out = []
     for net, spec in part.networks().items():
         inputs = [torch.randn(batch, *x.shape[1:]) for x in spec.inputs.values()]
-        session = OnnxNetwork(folder / network_file(name, net), threads)
+        sessions = [OnnxNetwork(folder / kind / network_file(name, net), threads) for kind in ("fp32", "int8")]
         module = spec.module.eval()
 
         def torch_call(m=module, xs=inputs):
             with torch.no_grad():
                 m(*xs)
 
-        out.append((net, torch_call, lambda s=session, xs=inputs: s(*xs)))
+        out.append((net, [torch_call] + [lambda s=s, xs=inputs: s(*xs) for s in sessions]))
     return out
+
+
+def row(name: str, kind: str, what: str, items: int, calls, args) -> dict:
+    """Timings of the torch, onnxruntime and onnxruntime int8 ``calls`` (each handling ``items``)."""
+    t = [time_per_call(c, args.repeats, args.min_time) for c in calls]
+    r = {"stage": name, "type": kind, "what": what, "items": items}
+    for key, timing in zip(RUNTIMES, t):
+        r[f"{key}_per_s"], r[key] = items / timing["median_s"], timing
+    log(f"{name} {what}: " + ", ".join(f"{key} {r[f'{key}_per_s']:,.0f}" for key in RUNTIMES) + " /s")
+    return r
 
 
 def measure(args) -> dict:
@@ -104,45 +121,37 @@ def measure(args) -> dict:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        torch_chain, onnx_chain, data = chains(args, folder)
+        *built, data = chains(args, folder)
         sample = data.test[0]
-        t_calls, o_calls = stage_calls(torch_chain, sample), stage_calls(onnx_chain, sample)
+        calls = [stage_calls(chain, sample) for chain in built]
+        torch_chain = built[0]
         for name in torch_chain.parts:
             if not torch_chain.parts[name].networks():
                 continue
-            (tc, n), (oc, _) = t_calls[name], o_calls[name]
-            t, o = time_per_call(tc, args.repeats, args.min_time), time_per_call(oc, args.repeats, args.min_time)
-            rows.append({"stage": name, "type": torch_chain.cfg["stages"][name]["type"], "what": "predict",
-                         "items": n, "torch_per_s": n / t["median_s"], "onnx_per_s": n / o["median_s"],
-                         "torch": t, "onnx": o})
-            log(f"{name} predict: torch {rows[-1]['torch_per_s']:,.0f}, onnxruntime {rows[-1]['onnx_per_s']:,.0f} "
-                "frames/s")
+            kind = torch_chain.cfg["stages"][name]["type"]
+            rows.append(row(name, kind, "predict", calls[0][name][1], [c[name][0] for c in calls], args))
             for b in NETWORK_BATCHES[name]:
-                for net, tcall, ocall in network_calls(torch_chain.parts[name], folder, name, b, args.threads):
-                    t, o = time_per_call(tcall, args.repeats, args.min_time), \
-                        time_per_call(ocall, args.repeats, args.min_time)
-                    rows.append({"stage": name, "type": torch_chain.cfg["stages"][name]["type"],
-                                 "what": f"network {net} x{b}", "items": b, "torch_per_s": b / t["median_s"],
-                                 "onnx_per_s": b / o["median_s"], "torch": t, "onnx": o})
-                    log(f"{name} {net} batch {b}: torch {rows[-1]['torch_per_s']:,.0f}, onnxruntime "
-                        f"{rows[-1]['onnx_per_s']:,.0f} items/s")
+                for net, net_calls in network_calls(torch_chain.parts[name], folder, name, b, args.threads):
+                    rows.append(row(name, kind, f"network {net} x{b}", b, net_calls, args))
     return {"rows": rows, "sample": sample.name, "n_frames": sample.n_frames}
 
 
 def markdown(res: dict, header: dict) -> str:
     lines = [f"# torch vs onnxruntime on the CPU ({header['date']})", "",
-             f"- machine: {header['machine']}, {header['cpu_count']} CPUs; {header['threads']} thread(s) for both "
-             f"runtimes; torch {header['versions']['torch']}, onnxruntime {header['versions']['onnxruntime']}; "
+             f"- machine: {header['machine']}, {header['cpu_count']} CPUs; {header['threads']} thread(s) for every "
+             f"runtime; torch {header['versions']['torch']}, onnxruntime {header['versions']['onnxruntime']}; "
              f"load average {header['load_before']} before, {header['load_after']} after",
              f"- command: `{header['command']}`",
              f"- `predict`: the whole stage on test sequence {res['sample']} ({res['n_frames']} frames), frames/s; "
-             "`network x B`: the bare network on B inputs, items/s; median of "
+             "`network x B`: the bare network on B inputs, items/s; int8: the export with `--quantize` of every stage "
+             "(int8 MatMul/Gemm weights, onnxruntime's dynamic quantization); median of "
              f"{header['repeats']} timings of >= {header['min_time']} s", "",
-             "| stage | part | measured | torch /s | onnxruntime /s | onnxruntime / torch |",
-             "|---|---|---|---|---|---|"]
+             "| stage | part | measured | torch /s | onnxruntime /s | onnxruntime / torch | int8 /s | int8 / torch |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in res["rows"]:
         lines.append(f"| {r['stage']} | {r['type']} | {r['what']} | {r['torch_per_s']:,.0f} | "
-                     f"{r['onnx_per_s']:,.0f} | {r['onnx_per_s'] / r['torch_per_s']:.2f}x |")
+                     f"{r['onnx_per_s']:,.0f} | {r['onnx_per_s'] / r['torch_per_s']:.2f}x | "
+                     f"{r['int8_per_s']:,.0f} | {r['int8_per_s'] / r['torch_per_s']:.2f}x |")
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ this environment does not carry. Opset 17.
 """
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,24 @@ def export_network(module: torch.nn.Module, inputs: Dict[str, torch.Tensor], out
         torch.onnx.export(module, tuple(inputs.values()), str(tmp), input_names=list(inputs),
                           output_names=list(outputs), dynamic_axes=dynamic, opset_version=OPSET, dynamo=False)
     return Path(path)
+
+
+def quantize_int8(path) -> Path:
+    """Rewrite the ONNX file ``path`` with its MatMul and Gemm weights in int8 (onnxruntime's dynamic
+    quantization: activations are quantized per batch at run time). Smaller and faster on the CPU, at some
+    accuracy (``docs/deployment.md`` measures both)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    path = Path(path)
+    logging.disable(logging.WARNING)  # its advice to run shape pre-processing first, on the root logger
+    try:
+        with atomic_path(path, suffix=".onnx") as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            quantize_dynamic(str(path), str(tmp), weight_type=QuantType.QInt8,
+                             op_types_to_quantize=["MatMul", "Gemm"])
+    finally:
+        logging.disable(logging.NOTSET)
+    return path
 
 
 class OnnxNetwork:

@@ -16,13 +16,15 @@ import argparse
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common.errors import InputError
+
+STAGE_NAMES = ("stage1_2d", "stage2_lift", "stage3_action")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -31,6 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="folder to write the ONNX files, codec states and pipeline.yaml to")
     p.add_argument("--block", type=int, default=None,
                    help="joint mode: the prediction block (0-based) to cut the network after (default: the last)")
+    p.add_argument("--quantize", nargs="+", default=[], metavar="STAGE", choices=list(STAGE_NAMES),
+                   help="stages whose MatMul/Gemm weights are written in int8 (onnxruntime dynamic quantization)")
     p.add_argument("--overrides", nargs="+", action="extend", default=[], metavar="FILE")
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", dest="sets")
     return p.parse_args(argv)
@@ -63,9 +67,9 @@ def export_joint(cfg: dict, out: Path, block: Optional[int] = None, log=print) -
     return manifest
 
 
-def export(cfg: dict, out: Path, log=print, block: Optional[int] = None) -> dict:
+def export(cfg: dict, out: Path, log=print, block: Optional[int] = None, quantize: Tuple[str, ...] = ()) -> dict:
     """Export the chain of the resolved pipeline ``cfg`` to ``out`` (the joint mode: its network cut after
-    ``block``); returns the manifest."""
+    ``block``), the stages named in ``quantize`` with int8 weights; returns the manifest."""
     import yaml
 
     from common.io import write_json, write_text
@@ -88,7 +92,7 @@ def export(cfg: dict, out: Path, log=print, block: Optional[int] = None) -> dict
             log(f"{name}: {cfg['stages'][name]['type']} has no network to export; it runs as it is")
             exported[name] = cfg["stages"][name]
             continue
-        nets = write_stage(name, part, out)
+        nets = write_stage(name, part, out, quantize=name in quantize)
         manifest["stages"][name] = {"type": cfg["stages"][name]["type"],
                                     "checkpoint_key": chain.checkpoint_key(name), "networks": nets}
         for n, info in nets.items():
@@ -107,7 +111,7 @@ def main(argv=None) -> int:
     try:
         from pipelines.run import resolve_pipeline
 
-        export(resolve_pipeline(args), Path(args.out), block=args.block)
+        export(resolve_pipeline(args), Path(args.out), block=args.block, quantize=tuple(args.quantize))
     except InputError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

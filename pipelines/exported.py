@@ -16,7 +16,7 @@ import torch
 
 from common.errors import InputError
 from common.io import atomic_path
-from common.onnx_backend import ExportSpec, OnnxNetwork
+from common.onnx_backend import ExportSpec, OnnxNetwork, quantize_int8
 from common.paths import repo_path
 
 MANIFEST = "manifest.json"
@@ -30,9 +30,9 @@ def codec_file(stage: str) -> str:
     return f"{stage}.codec.pt"
 
 
-def write_stage(stage: str, part, out: Path, threads: int = 0) -> Dict[str, dict]:
+def write_stage(stage: str, part, out: Path, threads: int = 0, quantize: bool = False) -> Dict[str, dict]:
     """Export ``part``'s networks and codec state to ``out``; returns the manifest entries of its networks."""
-    nets = write_networks(stage, part.networks(), out, threads)
+    nets = write_networks(stage, part.networks(), out, threads, quantize)
     with atomic_path(out / codec_file(stage)) as tmp:
         torch.save(part.codec_state(), tmp)
     return nets
@@ -96,19 +96,23 @@ def joint_networks(net, block: int, clip_len: int, input_size: int) -> Dict[str,
     return nets
 
 
-def write_networks(prefix: str, specs: Dict[str, ExportSpec], out: Path, threads: int = 0) -> Dict[str, dict]:
-    """Export ``specs`` to ``out/<prefix>.<name>.onnx``; the manifest entries, each with the largest absolute
-    difference of onnxruntime's outputs from torch's on the example inputs."""
+def write_networks(prefix: str, specs: Dict[str, ExportSpec], out: Path, threads: int = 0,
+                   quantize: bool = False) -> Dict[str, dict]:
+    """Export ``specs`` to ``out/<prefix>.<name>.onnx`` (with int8 MatMul/Gemm weights when ``quantize``); the
+    manifest entries, each with the largest absolute difference of onnxruntime's outputs from torch's on the
+    example inputs."""
     nets = {}
     for name, spec in specs.items():
         path = spec.export(out / network_file(prefix, name))
+        if quantize:
+            quantize_int8(path)
         with torch.no_grad():
             want = spec.module(*spec.inputs.values())
         got = OnnxNetwork(path, threads)(*spec.inputs.values())
         want, got = (want, got) if isinstance(want, (tuple, list)) else ((want,), (got,))
         diff = max(float((w.detach().cpu() - g).abs().max()) for w, g in zip(want, got))
         nets[name] = {"file": path.name, "inputs": {k: list(v.shape) for k, v in spec.inputs.items()},
-                      "outputs": list(spec.outputs), "max_abs_diff": diff}
+                      "outputs": list(spec.outputs), "max_abs_diff": diff, "int8": bool(quantize)}
     return nets
 
 

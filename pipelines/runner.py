@@ -36,13 +36,15 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
         return run_joint(cfg, work_dir, log=_log)
     device = resolve_device(cfg["device"])
     work_dir = Path(work_dir)
+    joined = torch.distributed.is_initialized()  # a caller's group (pipelines/search_arch.py) is left open
     if init_distributed(device):  # torchrun: every process trains, rank 0 alone saves and evaluates
         if video is not None:
             raise InputError("--input: run a video in one process; torchrun is for training")
         try:
             return _run_distributed(cfg, work_dir, device)
         finally:
-            finish_distributed()
+            if not joined:
+                finish_distributed()
     chain = Chain(cfg, device, log=_log)
     if video is not None:
         if "stage1_2d" not in chain.parts:

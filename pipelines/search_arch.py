@@ -13,6 +13,10 @@ architecture and a random architecture of the same space for each of ``--retrain
 both on the pipeline's test split (``search_report.json`` / ``.md`` in the work dir) - the random baseline is
 always reported beside the searched one. The search uses the dataset's ground-truth input of the classifier's
 dimension (2D for Penn Action).
+
+Under ``torchrun --nproc_per_node=N`` the search and the retraining are data-parallel over the N processes
+(``common/distributed.py``: the same shared-weight batches and controller samples everywhere, each process its
+rows of a batch, gradients averaged); rank 0 alone logs and writes.
 """
 from __future__ import annotations
 
@@ -44,7 +48,9 @@ def parse_args(argv=None):
     p.add_argument("--out", required=True, help="architecture JSON to write (e.g. configs/arch/NAME.json)")
     p.add_argument("--epochs", type=int, default=60, help="search epochs (shared-weight + controller phases)")
     p.add_argument("--filters", type=int, default=None, help="filters of the shared network while searching")
-    p.add_argument("--n", type=int, default=None, help="nodes per cell (micro) or layers (macro)")
+    p.add_argument("--n", "--size", type=int, default=None, dest="n",
+                   help="nodes per cell (micro) or layers (macro); under torchrun write --size (torchrun reads "
+                        "--n as an abbreviation of its own options)")
     p.add_argument("--ctrl-steps", type=int, default=5,
                    help="controller updates per epoch (ENAS scripts: 30 micro, 50 macro)")
     p.add_argument("--ctrl-samples", type=int, default=4, help="arcs averaged per controller update (scripts: 10, 20)")
@@ -61,6 +67,7 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
     import torch
 
     from common import cache
+    from common.distributed import barrier, is_main, same_everywhere, world
     from common.paths import CACHE_DIR
     from common.resume import resuming
     from common.training import resolve_device, seed_everything
@@ -72,11 +79,16 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
 
     log = log or get_logger("search").info
     device = resolve_device(cfg["device"])
+    rank, size = world()
     scfg = cfg["stages"]["stage3_action"]
     clf = EncodedClassifier({k: v for k, v in scfg.items() if k in CLASSIFIER_DEFAULTS and k != "train_on"},
                             device=device, seed=seed)
     clf.registered_name = "search"
+    if rank:
+        barrier()  # rank 0 generates the data first; the others read its cache
     data = build_dataset(cfg["data"])
+    if not rank:
+        barrier()
     if not data.val:
         raise InputError(f"data.dataset={cfg['data']['dataset']}: the search needs a validation split")
     items = clf.training_items(data)
@@ -111,8 +123,11 @@ def search(cfg: dict, space: str, epochs: int, filters: int, n: int, seed: int, 
         res = enas_search(net, ctrl, train_batches, val_batch, val_batches, epochs, enas_cfg, seed=seed, log=log,
                           device=device, state={"rng": rng})
     seconds = time.perf_counter() - t0
-    work_dir.mkdir(parents=True, exist_ok=True)
-    reward_figure(res["history"], work_dir / "search_reward.png")
+    if size > 1:
+        log(f"shared weights {'identical' if same_everywhere(net) else 'DIFFERENT'} on the {size} processes")
+    if is_main():
+        work_dir.mkdir(parents=True, exist_ok=True)
+        reward_figure(res["history"], work_dir / "search_reward.png")
     size_key = "n_nodes" if space == "micro" else "n_layers"
     doc = {"space": space, "arc": res["arc"], "filters": d["retrain_filters"], size_key: n}
     if space == "micro":
@@ -135,6 +150,8 @@ def retrain(pipeline: str, sets: list, arch_path: Path, seed: int, work_dir: Pat
     args = run_args([pipeline, "--set", *sets, "stages.stage3_action.type=searched_cnn",
                      f"stages.stage3_action.arch={arch_path}", f"seed={seed}"])
     rep = run(resolve_pipeline(args), work_dir)
+    if not rep:  # torchrun: a process other than rank 0 trained its share and evaluated nothing
+        return {}
     sec = rep["stage3_action"]
     return {"top1": sec["top1"], "top1_single_clip": sec["top1_single_clip"],
             "best_val_top1": rep["train"]["stage3_action"].get("best_val_top1"),
@@ -142,10 +159,21 @@ def retrain(pipeline: str, sets: list, arch_path: Path, seed: int, work_dir: Pat
 
 
 def main(argv=None) -> int:
+    from common.distributed import finish_distributed
+
+    try:
+        return _main(argv)
+    finally:
+        finish_distributed()
+
+
+def _main(argv=None) -> int:
     args = parse_args(argv)
     log = get_logger("search")
     try:
+        from common.distributed import barrier, init_distributed, is_main, world
         from common.io import write_json, write_text
+        from common.training import resolve_device
         from pipelines.run import parse_args as run_args
         from pipelines.run import resolve_pipeline
         from stage3_action.nas_space import random_arc, save_arch
@@ -160,23 +188,36 @@ def main(argv=None) -> int:
         filters, n = args.filters or d["filters"], args.n or d["n"]
         work = Path(args.work_dir) if args.work_dir else ROOT / "work_dirs" / f"search_{Path(args.out).stem}"
         out = Path(args.out)
+        if init_distributed(resolve_device(cfg["device"])) and not is_main():
+            log.setLevel("WARNING")  # rank 0 alone reports
+        if world()[1] > 1:
+            log.info(f"searching on {world()[1]} processes (torchrun)")
         doc = search(cfg, args.space, args.epochs, filters, n, args.seed, work,
-                     {"ctrl_steps": args.ctrl_steps, "ctrl_samples": args.ctrl_samples})
+                     {"ctrl_steps": args.ctrl_steps, "ctrl_samples": args.ctrl_samples}, log=log.info)
         doc["meta"]["command"] = ("python pipelines/search_arch.py "
                                   + shlex.join(argv if argv is not None else sys.argv[1:]))
-        save_arch(out, doc)
+        doc["meta"]["processes"] = world()[1]
+        if is_main():
+            save_arch(out, doc)
+        barrier()
         log.info(f"architecture -> {out} ({doc['meta']['search_seconds']:.0f} s, "
-              f"shared-weight val top-1 {doc['meta']['val_acc_shared']:.3f})")
+                 f"shared-weight val top-1 {doc['meta']['val_acc_shared']:.3f})")
         rows = []
         for s in range(args.retrain_seeds):
             rnd = copy.deepcopy(doc)
             rnd["arc"] = random_arc(args.space, np.random.default_rng(1000 + s), n)
             rnd["meta"] = {"random_baseline_of": str(out), "seed": 1000 + s}
-            rnd_path = save_arch(work / f"random_arch_{s}.json", rnd)
+            rnd_path = work / f"random_arch_{s}.json"
+            if is_main():
+                save_arch(rnd_path, rnd)
+            barrier()
             for arm, path in (("searched", out), ("random", rnd_path)):
                 r = retrain(args.pipeline, args.sets, path.resolve(), s, work / f"{arm}_seed{s}")
-                rows.append({"arm": arm, "seed": s, **r})
-                log.info(f"retrained {arm} (seed {s}): top-1 {r['top1']:.3f}")
+                if is_main():
+                    rows.append({"arm": arm, "seed": s, **r})
+                    log.info(f"retrained {arm} (seed {s}): top-1 {r['top1']:.3f}")
+        if not is_main():
+            return 0
         report = {"architecture": str(out), "space": args.space, "search_seconds": doc["meta"]["search_seconds"],
                   "val_acc_shared": doc["meta"]["val_acc_shared"], "retrain": rows}
         for arm in ("searched", "random"):

@@ -42,3 +42,28 @@ def test_two_processes_train_as_one(tmp_path):
     for stage in ("stage2_lift", "stage3_action"):
         loss1, loss2 = (rep["train"][stage]["loss"] for rep in (one, two))
         assert loss2[-1] < 0.7 * loss2[0] and loss2[-1] == pytest.approx(loss1[-1], rel=0.25), stage
+
+
+def test_architecture_search_on_two_processes(tmp_path):
+    """``pipelines/search_arch.py`` under torchrun: both processes take the same shared-weight steps and controller
+    updates (their shared weights end identical), rank 0 alone writes the architecture and the report, and the
+    retraining of the searched and random architectures runs on the same two processes."""
+    from test_search_arch import PIPELINE as SEARCH
+
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(SEARCH))
+    env = {**os.environ, "HAR_CACHE_DIR": str(tmp_path / "cache"), "OMP_NUM_THREADS": "1"}
+    out, work = tmp_path / "arch.json", tmp_path / "work"
+    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                        "pipelines/search_arch.py", str(tmp_path / "s.yaml"), "--space", "macro", "--size", "3",
+                        "--filters", "8", "--epochs", "2", "--ctrl-steps", "2", "--ctrl-samples", "2",
+                        "--retrain-seeds", "1", "--out", str(out), "--work-dir", str(work)],
+                       cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    logs = r.stdout + r.stderr
+    assert "searching on 2 processes (torchrun)" in logs
+    assert "shared weights identical on the 2 processes" in logs
+    assert logs.count("architecture -> ") == 1  # rank 0 alone reports
+    assert "stage3_action: weights identical on the 2 processes" in logs  # the retraining is data-parallel too
+    rep = json.loads((work / "search_report.json").read_text())
+    assert [row["arm"] for row in rep["retrain"]] == ["searched", "random"]
+    assert json.loads(out.read_text())["meta"]["processes"] == 2
