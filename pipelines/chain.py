@@ -36,7 +36,7 @@ from .exported import load_exported
 
 class Chain:
     def __init__(self, cfg: dict, device: str, log=None):
-        self.cfg = cfg
+        self.cfg, self.device = cfg, device
         self.log = log or get_logger("run").info
         self.parts = {name: build(STAGE_KINDS[name], part_options(scfg), device=device, seed=cfg["seed"])
                       for name, scfg in cfg["stages"].items()}

@@ -18,6 +18,7 @@ import yaml
 from common import cache, plots
 from common.errors import InputError
 from common.io import write_text
+from common.reproducibility import environment
 from common.resume import resuming
 from common.training import resolve_device, seed_everything
 
@@ -134,7 +135,8 @@ def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log) -> dict
     report = {"joint": sec, "train": {"joint": info}, "figures": figs,
               "config": {"device": device, "seed": cfg["seed"], "mode": "joint",
                          **{k: jcfg[k] for k in ("entry_flow", "pyramids", "levels", "input_size", "supervise",
-                                                 "action_features", "decoupled_poses")}}}
+                                                 "action_features", "decoupled_poses")}},
+              "environment": environment(cfg["seed"], device)}
     write_report(work_dir, report, cfg)
     write_text(work_dir / "config.yaml", yaml.safe_dump(cfg, sort_keys=False))
     top1 = "-" if sec["top1"] is None else f"{sec['top1']:.3f}"

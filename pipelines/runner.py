@@ -234,7 +234,8 @@ def run_video(chain: Chain, work_dir: Path, video: str, clip) -> dict:
     plots.write_overlay_video(frames, p2.keypoints, p2.layout, work_dir / "overlay.mp4", fps, p2.scores, captions,
                               labels)
     report = {"fps": len(frames) / elapsed, "n_frames": len(frames), "input": str(video),
-              "frame_stride": int(chain.cfg["video"]["stride"]), "seconds": out["seconds"]}
+              "frame_stride": int(chain.cfg["video"]["stride"]), "seconds": out["seconds"],
+              "environment": environment(chain.cfg["seed"], chain.device)}
     info = chain.parts["stage1_2d"].last_info
     if info:  # which person was followed, where several were seen
         report["stage1_2d"] = info

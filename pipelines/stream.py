@@ -30,6 +30,7 @@ from common.io import write_json
 from common.live import LiveSource
 from common.logs import get_logger
 from common.progress import progress_bar
+from common.reproducibility import environment
 
 _log = get_logger("stream").info
 
@@ -143,7 +144,7 @@ def run_stream(chain, source: str, work_dir: Path, hop_s: float = DEFAULT_HOP_S,
               "hop_s": hop / fps, "window_frames": window, "lift_frames": n_lift, "label_updates": len(latencies),
               "latency_s": ({"mean": float(lat.mean()), "p50": float(np.median(lat)),
                              "p95": float(np.percentile(lat, 95)), "max": float(lat.max())} if len(lat) else None),
-              "label": label}
+              "label": label, "environment": environment(chain.cfg["seed"], chain.device)}
     write_json(work_dir / "report.json", report)
     _log(f"{n} of {live.read} frames processed ({live.dropped} dropped) at {report['fps']:.1f} frames/s sustained, "
          f"{report['processing_fps']:.1f} frames/s of processing"

@@ -37,7 +37,7 @@ def test_joint_pipeline_trains_reports_per_block_and_caches(tmp_path):
         assert KEYS <= set(rec) and rec["block"] == b and rec["fps"] > 0 and rec["fps_action"] > 0
     assert j["top1"] == j["per_block"][-1]["top1"] and j["pck"] == j["per_block"][-1]["pck"]
     assert j["n_clips"] == 12 and len(j["confusion_matrix"]) == 12
-    assert rep["train"]["joint"]["cached"] is False
+    assert rep["train"]["joint"]["cached"] is False and rep["environment"]["seed"] == 0
     assert set(rep["train"]["joint"]["phases"]) == {"pose", "action", "joint"}
     for f in ("per_block.png", "confusion_joint.png", "skeleton3d.png", "train_joint.png", "report.md",
               "config.yaml"):

@@ -96,7 +96,8 @@ def test_input_real_video(first):
     from common.handoff import Pose2DSeq, Pose3DSeq
     p2, p3 = Pose2DSeq.load(out / "pose2d.npz"), Pose3DSeq.load(out / "pose3d.npz")
     assert p2.keypoints.shape[1] == 164 and p2.image_size == (320, 240) and p3.joints.shape[1] == 164
-    assert set(json.loads((out / "report.json").read_text())) >= {"fps"}
+    rep = json.loads((out / "report.json").read_text())
+    assert set(rep) >= {"fps", "environment"} and rep["environment"]["seed"] == 0
 
 
 def test_export_and_run_from_onnx(first):
@@ -160,6 +161,7 @@ def test_stream_replays_a_video_with_a_causal_temporal_lifter(first):
     assert len(actions) == rep["label_updates"] >= 3 and all((a["frame"] + 1) % 10 == 0 for a in actions)
     assert rep["latency_s"]["p50"] > 0 and rep["fps"] > 0 and "label latency" in r.stdout
     assert frames[-1]["label"] == actions[-1]["label"] == rep["label"]
+    assert rep["environment"]["versions"]["torch"] and rep["environment"]["torch_threads"] >= 1
 
 
 def test_stream_refuses_a_lifter_that_looks_ahead(first):
