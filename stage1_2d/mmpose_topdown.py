@@ -42,12 +42,9 @@ of whole-frame crops beat a tenth (0.90 against 0.885).
 """
 from __future__ import annotations
 
-import contextlib
-import logging
 import math
 import pickle
 import time
-from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -59,8 +56,8 @@ from common.distributed import shard, sync_replicas
 from common.errors import InputError
 from common.handoff import Pose2DSeq
 from common.metrics import pck, torso_size
+from common.mmpose_glue import load_config, mmpose_registries, quiet_mmengine, resolve_path, strip_pretrained
 from common.onnx_backend import ExportSpec
-from common.paths import REPO_ROOT
 from common.progress import progress_bar
 from common.progress import write as progress_write
 from common.registry import register
@@ -78,70 +75,6 @@ TRACK_MIN_SCORE, TRACK_JOINT_SCORE, TRACK_MIN_JOINTS = 0.3, 0.2, 6
 #: training augmentation: share of crops around the whole frame instead of the ground-truth box; scale range
 #: of the box; centre shift (fraction of the box); share of rotated crops and their rotation spread (degrees)
 AUG = {"whole_frame": 0.2, "scale": (0.85, 1.25), "shift": 0.08, "rotate": 0.3, "rotation_std": 12.0}
-
-
-# ---------------------------------------------------------------------------------------------- mmpose glue
-def mmpose_registries():
-    """mmpose's MODELS and KEYPOINT_CODECS registries, filled by the imports that work without torchvision,
-    with 'mmpose' as mmengine's default scope (what ``mmpose.utils.register_all_modules`` would do)."""
-    import mmpose.codecs
-    import mmpose.models  # noqa: F401  (registers backbones, heads, losses, estimators)
-    from mmengine.registry import init_default_scope
-    from mmpose.registry import KEYPOINT_CODECS, MODELS
-
-    init_default_scope("mmpose")
-    return MODELS, KEYPOINT_CODECS
-
-
-@contextlib.contextmanager
-def quiet_mmengine():
-    """Hold back mmengine's INFO messages (``init_weights`` logs one per parameter)."""
-    from mmengine.logging import MMLogger
-
-    logger = MMLogger.get_current_instance()
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def resolve_path(path) -> Path:
-    """A path from the options: absolute as given, otherwise relative to the repository root."""
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else REPO_ROOT / p
-
-
-def load_config(path):
-    """The mmengine ``Config`` of an mmpose-style python config file holding at least ``model`` and ``codec``."""
-    from mmengine.config import Config
-
-    p = resolve_path(path)
-    if not p.is_file():
-        raise InputError(f"config: file {p} not found (expected an mmpose-style python config)")
-    cfg = Config.fromfile(str(p))
-    for key in ("model", "codec"):
-        if key not in cfg:
-            raise InputError(f"{p}: no '{key}' entry (expected model = dict(type='TopdownPoseEstimator', ...) "
-                             "and codec = dict(...))")
-    return cfg
-
-
-def strip_pretrained(node) -> None:
-    """Remove every ``init_cfg`` of type ``Pretrained`` from a model config in place (mmpose's shipped configs
-    initialise backbones from URLs; offline, a model without a checkpoint starts from its own init)."""
-    if isinstance(node, dict):
-        init = node.get("init_cfg")
-        if isinstance(init, dict) and init.get("type") == "Pretrained":
-            del node["init_cfg"]
-        elif isinstance(init, list):
-            node["init_cfg"] = [c for c in init if not (isinstance(c, dict) and c.get("type") == "Pretrained")]
-        for v in list(node.values()):
-            strip_pretrained(v)
-    elif isinstance(node, (list, tuple)):
-        for v in node:
-            strip_pretrained(v)
 
 
 # ---------------------------------------------------------------------------------------------- flip test

@@ -110,7 +110,7 @@ class PoseLifterNet(nn.Module):
 
 def build_pose_lifter(path: str, in_dim: int, out_dim: int, width=None, dropout=None) -> PoseLifterNet:
     """Build the config's ``PoseLifter`` with mmpose's registry (weights initialised as mmpose's runner does)."""
-    from stage1_2d.mmpose_topdown import mmpose_registries, quiet_mmengine
+    from common.mmpose_glue import mmpose_registries, quiet_mmengine
 
     model_cfg = load_model_cfg(path, in_dim, out_dim, width, dropout)
     MODELS, _ = mmpose_registries()
