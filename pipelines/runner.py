@@ -41,10 +41,12 @@ def run(cfg: dict, work_dir: Path, video: Optional[str] = None) -> dict:
         if video is not None:
             raise InputError("--input: run a video in one process; torchrun is for training")
         try:
-            return _run_distributed(cfg, work_dir, device)
+            chain, ds = _train_distributed(cfg, device)
+            barrier()  # every process leaves the group together, before rank 0 evaluates alone
         finally:
             if not joined:
                 finish_distributed()
+        return _evaluate(chain, ds, cfg, work_dir, device) if not world()[0] else {}
     chain = Chain(cfg, device, log=_log)
     if video is not None:
         if "stage1_2d" not in chain.parts:
@@ -111,9 +113,9 @@ def run_live(cfg: dict, work_dir: Path, source: str, hop_s: float, preview: bool
     return report
 
 
-def _run_distributed(cfg: dict, work_dir: Path, device: str) -> dict:
-    """Train the chain's parts over the ``torchrun`` processes (``common/distributed.py``); rank 0 builds the data
-    first (the others then read its cache), saves the checkpoints and evaluates as a single process does."""
+def _train_distributed(cfg: dict, device: str):
+    """(chain, dataset): the chain's parts trained over the ``torchrun`` processes (``common/distributed.py``);
+    rank 0 builds the data first (the others then read its cache) and saves the checkpoints."""
     rank, size = world()
     if rank:
         barrier()
@@ -130,9 +132,7 @@ def _run_distributed(cfg: dict, work_dir: Path, device: str) -> dict:
             same = all(same_everywhere(m) for _, m in trained)
             if not rank:
                 _log(f"{name}: weights {'identical' if same else 'DIFFERENT'} on the {size} processes")
-    if rank:
-        return {}
-    return _evaluate(chain, ds, cfg, work_dir, device)
+    return chain, ds
 
 
 def _summary(report: dict, work_dir: Path) -> None:
