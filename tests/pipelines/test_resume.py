@@ -40,8 +40,25 @@ def _checkpoints(tmp_path, stage):
     return sorted((tmp_path / "cache" / "checkpoints" / stage).glob("*.pt"))
 
 
-@pytest.mark.parametrize("stage", ["stage2_lift", "stage3_action"])
-def test_kill_9_then_resume_gives_the_uninterrupted_checkpoint(tmp_path, stage):
+def _kill_during(tmp_path, work: str, snapshot, epochs: int) -> tuple:
+    """Start a run, ``kill -9`` it once ``snapshot`` holds at least 2 epochs; (the epoch it was cut at, stdout)."""
+    proc = _start(tmp_path, work)
+    deadline = time.time() + 300
+    while time.time() < deadline and proc.poll() is None:
+        if snapshot.is_file() and torch.load(snapshot, weights_only=False)["epoch"] >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the training ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    out, _ = proc.communicate()
+    cut = torch.load(snapshot, weights_only=False)["epoch"]
+    assert 2 <= cut < epochs - 1  # killed in the middle
+    return cut, out
+
+
+def test_kill_9_then_resume_gives_the_uninterrupted_checkpoint(tmp_path):
+    """Killed while the lifter trains, started again (it resumes the lifter), killed while the classifier trains,
+    started again (it resumes the classifier): both checkpoints are those of the uninterrupted run."""
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(PIPELINE))
     _finish(_start(tmp_path, "straight"))  # uninterrupted: the reference checkpoints (and the data, cached)
     reference = {s: _checkpoints(tmp_path, s) for s in ("stage2_lift", "stage3_action")}
@@ -50,25 +67,21 @@ def test_kill_9_then_resume_gives_the_uninterrupted_checkpoint(tmp_path, stage):
     for p in reference.values():  # the next run must train again
         p[0].unlink()
 
-    proc = _start(tmp_path, "killed")
-    snapshot = reference[stage][0].with_suffix(".resume") / "loop0.pt"
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if snapshot.is_file() and torch.load(snapshot, weights_only=False)["epoch"] >= 2:
-            break
-        time.sleep(0.05)
-    assert proc.poll() is None, "the training ended before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    cut = torch.load(snapshot, weights_only=False)["epoch"]
-    assert 2 <= cut < PIPELINE["stages"][stage]["epochs"] - 1  # killed in the middle
-    assert not _checkpoints(tmp_path, stage)
+    snapshots = {s: p[0].with_suffix(".resume") / "loop0.pt" for s, p in reference.items()}
+    epochs = {s: PIPELINE["stages"][s]["epochs"] for s in reference}
+    cut2, _ = _kill_during(tmp_path, "killed_lift", snapshots["stage2_lift"], epochs["stage2_lift"])
+    assert not _checkpoints(tmp_path, "stage2_lift")
+    cut3, out = _kill_during(tmp_path, "killed_action", snapshots["stage3_action"], epochs["stage3_action"])
+    assert "stage2_lift: resuming from the epochs saved" in out
+    assert f"loop0.pt: epochs 1-{cut2 + 1} of {epochs['stage2_lift']} restored, continuing at epoch {cut2 + 2}" in out
+    assert not snapshots["stage2_lift"].parent.exists()  # removed once the checkpoint is written
+    assert not _checkpoints(tmp_path, "stage3_action")
 
     out = _finish(_start(tmp_path, "resumed"))
-    assert f"{stage}: resuming from the epochs saved" in out
-    n = PIPELINE["stages"][stage]["epochs"]
-    assert f"loop0.pt: epochs 1-{cut + 1} of {n} restored, continuing at epoch {cut + 2}" in out
-    assert not snapshot.parent.exists()  # removed once the checkpoint is written
+    assert "stage3_action: resuming from the epochs saved" in out and "stage2_lift: resuming" not in out
+    n = epochs["stage3_action"]
+    assert f"loop0.pt: epochs 1-{cut3 + 1} of {n} restored, continuing at epoch {cut3 + 2}" in out
+    assert not snapshots["stage3_action"].parent.exists()
     for s, p in reference.items():
         assert _checkpoints(tmp_path, s) == p  # the same key
         got = torch.load(p[0], weights_only=False)
