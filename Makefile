@@ -17,5 +17,5 @@ demo:
 bench:
 	$(PY) benchmarks/render_fps.py
 numbers:
-	$(PY) benchmarks/default_pipeline.py
+	$(PY) benchmarks/default_pipeline.py --retrain
 	$(PY) benchmarks/embed_results.py

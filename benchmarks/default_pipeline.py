@@ -2,14 +2,14 @@
 
     python benchmarks/default_pipeline.py [--retrain] [--threads 2] [--work-dir work_dirs/rgb_to_action]
                                           [--out benchmarks/results/default_pipeline.md]
-    make numbers      # this, then benchmarks/embed_results.py (the README and docs/ take the new table)
+    make numbers      # this with --retrain, then benchmarks/embed_results.py (the README and docs/ take the table)
 
 It runs ``pipelines/run.py pipelines/rgb_to_action.yaml --deterministic`` with ``--threads`` threads
 (``OMP_NUM_THREADS`` and torch's), reading the cached checkpoints; ``--retrain`` trains every stage again in an
-empty cache folder first (12-16 minutes on 2 cores), which is how a second machine checks the numbers: with the
-same library versions and thread count the run gives the same report.json values (``docs/deployment.md``,
-"Same seed, same numbers"). The table names the checkpoints and the environment (``report.json``'s
-``environment``) the numbers come from.
+empty cache folder first (about 9 minutes in all on 2 cores), as a clean checkout does: with the same library
+versions and thread count that run gives the same report.json values on any machine (``docs/deployment.md``,
+"Same seed, same numbers"), whereas a cache may hold checkpoints trained under other threads. The table names
+the checkpoints and the environment (``report.json``'s ``environment``) the numbers come from.
 """
 import sys
 from pathlib import Path
