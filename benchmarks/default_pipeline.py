@@ -6,7 +6,7 @@
 
 It runs ``pipelines/run.py pipelines/rgb_to_action.yaml --deterministic`` with ``--threads`` threads
 (``OMP_NUM_THREADS`` and torch's), reading the cached checkpoints; ``--retrain`` trains every stage again in an
-empty cache folder first (about 9 minutes in all on 2 cores), as a clean checkout does: with the same library
+empty cache folder first (6-9 minutes in all on 2 cores), as a clean checkout does: with the same library
 versions and thread count that run gives the same report.json values on any machine (``docs/deployment.md``,
 "Same seed, same numbers"), whereas a cache may hold checkpoints trained under other threads. The table names
 the checkpoints and the environment (``report.json``'s ``environment``) the numbers come from.

@@ -49,14 +49,15 @@ def chains(args, out: Path):
     """(torch chain, onnxruntime chain, onnxruntime int8 chain, data) of the pipeline, the second from its export
     to ``out / "fp32"``, the third from its export with int8 weights to ``out / "int8"``."""
     from pipelines.chain import Chain
+    from pipelines.config import STAGE_KINDS
     from pipelines.data import build_dataset
-    from pipelines.export import STAGE_NAMES, export
+    from pipelines.export import export
     from pipelines.run import resolve_pipeline
 
     cfg = resolve_pipeline(argparse.Namespace(pipeline=args.pipeline, overrides=[], sets=args.sets))
     cfg = {**cfg, "device": "cpu"}
     export(cfg, out / "fp32", log=log)
-    export(cfg, out / "int8", log=log, quantize=STAGE_NAMES)
+    export(cfg, out / "int8", log=log, quantize=tuple(STAGE_KINDS))
     data = build_dataset(cfg["data"])
     built = []
     for pipeline in (None, out / "fp32" / "pipeline.yaml", out / "int8" / "pipeline.yaml"):

@@ -23,8 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from common.errors import InputError
-
-STAGE_NAMES = ("stage1_2d", "stage2_lift", "stage3_action")
+from pipelines.config import STAGE_KINDS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -33,7 +32,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--out", required=True, help="folder to write the ONNX files, codec states and pipeline.yaml to")
     p.add_argument("--block", type=int, default=None,
                    help="joint mode: the prediction block (0-based) to cut the network after (default: the last)")
-    p.add_argument("--quantize", nargs="+", default=[], metavar="STAGE", choices=list(STAGE_NAMES),
+    p.add_argument("--quantize", nargs="+", default=[], metavar="STAGE", choices=list(STAGE_KINDS),
                    help="stages whose MatMul/Gemm weights are written in int8 (onnxruntime dynamic quantization)")
     p.add_argument("--overrides", nargs="+", action="extend", default=[], metavar="FILE")
     p.add_argument("--set", nargs="+", action="extend", default=[], metavar="KEY=VALUE", dest="sets")

@@ -40,3 +40,19 @@ def test_int8_weights_shrink_the_file_and_stay_close(tmp_path):
     scale = np.abs(want).max()
     assert np.abs(got - want).max() < 0.05 * scale
     assert np.abs(got - want).max() > 1e-6
+
+
+def test_write_networks_quantizes_when_asked(tmp_path):
+    """``export.py --quantize`` reaches ``write_networks``: the manifest entry says int8 and the file is the small
+    one; without it the float network is written."""
+    from pipelines.exported import write_networks
+
+    spec = ExportSpec(_mlp(), {"x": torch.randn(4, 32)}, ("y",), {"x": {0: "batch"}, "y": {0: "batch"}})
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    fp32 = write_networks("stage2_lift", {"lifter": spec}, tmp_path / "a")["lifter"]
+    int8 = write_networks("stage2_lift", {"lifter": spec}, tmp_path / "b", quantize=True)["lifter"]
+    assert fp32["int8"] is False and int8["int8"] is True
+    assert fp32["max_abs_diff"] < 1e-5 < int8["max_abs_diff"]
+    size = {k: (tmp_path / k / "stage2_lift.lifter.onnx").stat().st_size for k in "ab"}
+    assert size["b"] < 0.4 * size["a"]
