@@ -93,5 +93,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    from common.distributed import exit_process
+
     warnings.filterwarnings("ignore", category=UserWarning, module="mmengine")
-    sys.exit(main())
+    exit_process(main())

@@ -237,4 +237,6 @@ def _main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from common.distributed import exit_process
+
+    exit_process(main())
