@@ -112,118 +112,144 @@ def stage1_section(recs: List[dict], fps: float) -> Dict[str, object]:
 
 
 def evaluate(chain: Chain, samples: List, action_names: List[str], keep: int = 1) -> Dict[str, dict]:
-    """Returns the report sections plus ``_examples``: the first ``keep`` samples' outputs for figures."""
+    """Returns the report sections plus ``_examples``: the first ``keep`` samples' outputs for figures.
+
+    Per sample: the chain from its first stage's real input (``end_to_end`` and ``stage1_2d``), the lifter on
+    ground-truth 2D, clean and with :data:`~common.noise.NOISY_EVAL` noise (``stage2_lift``), and the classifier
+    on ground-truth poses where the sample has them (``stage3_action``)."""
     parts = chain.parts
-    report: Dict[str, dict] = {}
-    examples = []
-    frames_total = sum(s.n_frames for s in samples)
-    acc = {"det": [], "sheet": [], "s1": 0.0, "l_pred": [], "l_gt": [], "l_noisy": [], "s2": 0.0, "e_pred": [],
-           "s3": 0.0, "a_true": [], "a_multi": [], "a_single": [], "e2e_pred": [], "e2e_s": 0.0,
-           "e2e_lift": [], "e2e_lift_gt": [], "l_source": [], "s3_input": "ground truth", "e2e_input": None,
-           "e2e_clips": []}
+    acc = {"det": [], "sheet": [], "s1": 0.0, "l_pred": [], "l_gt": [], "l_noisy": [], "s2": 0.0, "s3": 0.0,
+           "a_true": [], "a_multi": [], "a_single": [], "e2e_pred": [], "e2e_s": 0.0, "e2e_lift": [],
+           "e2e_lift_gt": [], "l_source": [], "s3_input": "ground truth", "e2e_input": None, "e2e_clips": []}
     noise_rng = np.random.default_rng(NOISY_EVAL["seed"])
+    examples = []
     for i, s in enumerate(progress_bar(samples, desc="evaluate", unit="clip")):
-        ex = {"sample": s}
-        # ---- the chain, from the first stage's real input
-        t0 = time.perf_counter()
-        frames = s.frames() if "stage1_2d" in parts and s.load_frames is not None else None
-        t_decode = time.perf_counter() - t0
-        # a frame-based detector on a dataset without frames is simulated: ground-truth 2D + NOISY_EVAL noise
-        simulated = chain.simulated_detection(s, NOISY_EVAL["sigma_px"], NOISY_EVAL["drop_rate"])
-        if simulated is not None:
-            acc["e2e_input"] = "simulated detection (ground-truth 2D + noisy-2D noise)"
-        elif "stage1_2d" in parts and frames is None:
-            acc["e2e_input"] = "ground-truth 2D through the oracle detector"
-        out = chain.run(frames, s.fps, sample=s, pose2d=simulated)
-        acc["e2e_s"] += t_decode + sum(out["seconds"].values())
+        frames, out = _run_chain(chain, s, acc)
+        if "stage2_lift" in parts and s.joints3d is not None:  # 2D-only datasets (Penn Action) have no 3D
+            _lift_ground_truth(parts["stage2_lift"], s, acc, noise_rng)
+        inp = _classify(parts["stage3_action"], s, out, acc) if "stage3_action" in parts else None
         if i < keep:
-            ex.update(frames=frames, chain=out)
-        if "stage1_2d" in parts and simulated is None:
-            acc["det"].append(detection_scores(out["stage1_2d"], s))
-            if s.boxes is not None and len(acc["sheet"]) < SHEET_PEOPLE:
-                acc["sheet"].append(sheet_item(frames[0], out["stage1_2d"], s, acc["det"][-1]))
-            acc["s1"] += t_decode + out["seconds"]["stage1_2d"]
-        gt3 = None if s.joints3d is None else np.asarray(s.joints3d) - np.asarray(s.joints3d)[:, :1]
-        if "stage2_lift" in parts and gt3 is not None:  # 2D-only datasets (Penn Action) have no 3D to compare
-            lifter = parts["stage2_lift"]
-            if "stage1_2d" in parts and gt3 is not None:
-                acc["e2e_lift"].append(out["stage2_lift"].joints[0])
-                acc["e2e_lift_gt"].append(gt3)
-            gt2 = gt_pose2d(s)
-            t0 = time.perf_counter()
-            p3 = lifter.predict(gt2, s)
-            acc["s2"] += time.perf_counter() - t0
-            kp_n, sc_n = detector_noise(gt2.keypoints, gt2.scores, NOISY_EVAL["sigma_px"], NOISY_EVAL["drop_rate"],
-                                        noise_rng)
-            p3n = lifter.predict(Pose2DSeq(kp_n, sc_n, s.image_size, s.fps, s.layout), s)
-            acc["l_pred"].append(p3.joints[0])
-            acc["l_noisy"].append(p3n.joints[0])
-            acc["l_gt"].append(gt3)
-            acc["l_source"].append(s.source)
-            if i < keep:
-                ex["lift_gt_input"] = p3
-        if "stage3_action" in parts:
-            cls = parts["stage3_action"]
-            inp = gt_input_for(cls, s)
-            if inp is None:  # no ground-truth 3D: the classifier's input is the lifter's output
-                if "stage2_lift" not in out:
-                    raise InputError(f"sample {s.name}: no 3D poses for a 3D classifier and no stage2_lift to "
-                                     "lift its 2D; add a lifter or set stages.stage3_action.input=2d")
-                inp = out["stage2_lift"]
-                acc["s3_input"] = "predicted by the upstream stages"
-            kw = {}
-            if cls.needs_pose2d:  # the 2D the lifter was given
-                kw["pose2d"] = out["stage1_2d"] if "stage1_2d" in out else gt_pose2d(s)
-            t0 = time.perf_counter()
-            r = cls.predict(inp, s, **kw)
-            acc["s3"] += time.perf_counter() - t0
-            acc["a_true"].append(s.action)
-            acc["a_multi"].append(r.index)
-            acc["a_single"].append(cls.predict(inp, s, multi_clip=False, **kw).index)
-            acc["e2e_pred"].append(out["stage3_action"].index)
-            r_e2e = out["stage3_action"]
-            acc["e2e_clips"].append({"name": s.name, "true": int(s.action), "pred": r_e2e.index,
-                                     "probability": r_e2e.probability,
-                                     "distance": r_e2e.distance if np.isfinite(r_e2e.distance) else None})
-            if i < keep and hasattr(cls, "encoded_clip"):
-                ex["encoded_clip"] = cls.encoded_clip(inp)
-        if i < keep:
+            ex = {"sample": s, "frames": frames, "chain": out}
+            if hasattr(parts.get("stage3_action"), "encoded_clip"):
+                ex["encoded_clip"] = parts["stage3_action"].encoded_clip(inp)
             examples.append(ex)
 
+    frames_total = sum(s.n_frames for s in samples)
+    report: Dict[str, dict] = {}
     if acc["det"]:
         report["stage1_2d"] = stage1_section(acc["det"], frames_total / max(acc["s1"], 1e-9))
     if acc["l_pred"]:
-        pred, gt, noisy = (np.concatenate(acc[k]) for k in ("l_pred", "l_gt", "l_noisy"))
-        sec = _lift_errors(pred, gt)
-        sec.update({f"{k}_noisy": v for k, v in _lift_errors(noisy, gt).items() if k != "n_mpjpe_mm"})
-        sec["velocity_error_mm"] = 1000 * float(np.mean([metrics.velocity_error(p, g)
-                                                         for p, g in zip(acc["l_pred"], acc["l_gt"])]))
-        sec["pck3d_150mm"] = metrics.pck3d(pred, gt)
-        sec.update(n_frames=len(pred), fps=len(pred) / max(acc["s2"], 1e-9))
-        if any(src is not None for src in acc["l_source"]):
-            sec["per_file"] = _per_file(acc)
-        report["stage2_lift"] = sec
+        report["stage2_lift"] = _stage2_section(acc)
     if "stage3_action" in parts:
-        n = len(action_names)
         report["stage3_action"] = {
             "top1": metrics.top1(acc["a_multi"], acc["a_true"]),
             "top1_single_clip": metrics.top1(acc["a_single"], acc["a_true"]),
             "labels": list(action_names),
-            "confusion_matrix": metrics.confusion(acc["a_true"], acc["a_multi"], n).tolist(),
+            "confusion_matrix": metrics.confusion(acc["a_true"], acc["a_multi"], len(action_names)).tolist(),
             "n_clips": len(samples), "input": acc["s3_input"],
             "fps": frames_total / max(acc["s3"], 1e-9)}
-    e2e = {"fps": frames_total / max(acc["e2e_s"], 1e-9), "n_clips": len(samples),
+    report["end_to_end"] = _end_to_end_section(acc, parts, len(samples), frames_total, len(action_names))
+    report["_examples"] = examples
+    report["_sheet"] = acc["sheet"]
+    return report
+
+
+def _run_chain(chain: Chain, s, acc: dict):
+    """(frames, outputs) of the chain on sample ``s`` from its first stage's real input, timed from decoding;
+    scores the detector's output against the annotation (unless the detection was simulated) and keeps the
+    chain's 3D beside the ground truth."""
+    parts = chain.parts
+    t0 = time.perf_counter()
+    frames = s.frames() if "stage1_2d" in parts and s.load_frames is not None else None
+    t_decode = time.perf_counter() - t0
+    # a frame-based detector on a dataset without frames is simulated: ground-truth 2D + NOISY_EVAL noise
+    simulated = chain.simulated_detection(s, NOISY_EVAL["sigma_px"], NOISY_EVAL["drop_rate"])
+    if simulated is not None:
+        acc["e2e_input"] = "simulated detection (ground-truth 2D + noisy-2D noise)"
+    elif "stage1_2d" in parts and frames is None:
+        acc["e2e_input"] = "ground-truth 2D through the oracle detector"
+    out = chain.run(frames, s.fps, sample=s, pose2d=simulated)
+    acc["e2e_s"] += t_decode + sum(out["seconds"].values())
+    if "stage1_2d" in parts and simulated is None:
+        acc["det"].append(detection_scores(out["stage1_2d"], s))
+        if s.boxes is not None and len(acc["sheet"]) < SHEET_PEOPLE:
+            acc["sheet"].append(sheet_item(frames[0], out["stage1_2d"], s, acc["det"][-1]))
+        acc["s1"] += t_decode + out["seconds"]["stage1_2d"]
+    if "stage1_2d" in parts and "stage2_lift" in parts and s.joints3d is not None:
+        acc["e2e_lift"].append(out["stage2_lift"].joints[0])
+        acc["e2e_lift_gt"].append(_root_relative(s.joints3d))
+    return frames, out
+
+
+def _root_relative(joints3d) -> np.ndarray:
+    return np.asarray(joints3d) - np.asarray(joints3d)[:, :1]
+
+
+def _lift_ground_truth(lifter, s, acc: dict, noise_rng: np.random.Generator) -> None:
+    """The lifter on sample ``s``'s ground-truth 2D, clean (timed) and with detector-like noise."""
+    gt2 = gt_pose2d(s)
+    t0 = time.perf_counter()
+    p3 = lifter.predict(gt2, s)
+    acc["s2"] += time.perf_counter() - t0
+    kp_n, sc_n = detector_noise(gt2.keypoints, gt2.scores, NOISY_EVAL["sigma_px"], NOISY_EVAL["drop_rate"],
+                                noise_rng)
+    p3n = lifter.predict(Pose2DSeq(kp_n, sc_n, s.image_size, s.fps, s.layout), s)
+    acc["l_pred"].append(p3.joints[0])
+    acc["l_noisy"].append(p3n.joints[0])
+    acc["l_gt"].append(_root_relative(s.joints3d))
+    acc["l_source"].append(s.source)
+
+
+def _classify(cls, s, out: dict, acc: dict):
+    """The classifier on sample ``s``'s ground-truth poses (the lifter's output where there is no ground-truth
+    3D), with every clip and with one; keeps the chain's label beside them. Returns the classifier's input."""
+    inp = gt_input_for(cls, s)
+    if inp is None:  # no ground-truth 3D: the classifier's input is the lifter's output
+        if "stage2_lift" not in out:
+            raise InputError(f"sample {s.name}: no 3D poses for a 3D classifier and no stage2_lift to "
+                             "lift its 2D; add a lifter or set stages.stage3_action.input=2d")
+        inp = out["stage2_lift"]
+        acc["s3_input"] = "predicted by the upstream stages"
+    kw = {}
+    if cls.needs_pose2d:  # the 2D the lifter was given
+        kw["pose2d"] = out["stage1_2d"] if "stage1_2d" in out else gt_pose2d(s)
+    t0 = time.perf_counter()
+    r = cls.predict(inp, s, **kw)
+    acc["s3"] += time.perf_counter() - t0
+    acc["a_true"].append(s.action)
+    acc["a_multi"].append(r.index)
+    acc["a_single"].append(cls.predict(inp, s, multi_clip=False, **kw).index)
+    r_e2e = out["stage3_action"]
+    acc["e2e_pred"].append(r_e2e.index)
+    acc["e2e_clips"].append({"name": s.name, "true": int(s.action), "pred": r_e2e.index,
+                             "probability": r_e2e.probability,
+                             "distance": r_e2e.distance if np.isfinite(r_e2e.distance) else None})
+    return inp
+
+
+def _stage2_section(acc: dict) -> Dict[str, object]:
+    pred, gt, noisy = (np.concatenate(acc[k]) for k in ("l_pred", "l_gt", "l_noisy"))
+    sec = _lift_errors(pred, gt)
+    sec.update({f"{k}_noisy": v for k, v in _lift_errors(noisy, gt).items() if k != "n_mpjpe_mm"})
+    sec["velocity_error_mm"] = 1000 * float(np.mean([metrics.velocity_error(p, g)
+                                                     for p, g in zip(acc["l_pred"], acc["l_gt"])]))
+    sec["pck3d_150mm"] = metrics.pck3d(pred, gt)
+    sec.update(n_frames=len(pred), fps=len(pred) / max(acc["s2"], 1e-9))
+    if any(src is not None for src in acc["l_source"]):
+        sec["per_file"] = _per_file(acc)
+    return sec
+
+
+def _end_to_end_section(acc: dict, parts: dict, n_clips: int, frames_total: int, n_classes: int):
+    e2e = {"fps": frames_total / max(acc["e2e_s"], 1e-9), "n_clips": n_clips,
            "input": acc["e2e_input"] or ("frames" if "stage1_2d" in parts
                                          else "ground-truth 2D" if "stage2_lift" in parts
                                          else "ground-truth poses")}
     if "stage3_action" in parts:
         e2e["top1"] = metrics.top1(acc["e2e_pred"], acc["a_true"])
-        e2e["confusion_matrix"] = metrics.confusion(acc["a_true"], acc["e2e_pred"], len(action_names)).tolist()
+        e2e["confusion_matrix"] = metrics.confusion(acc["a_true"], acc["e2e_pred"], n_classes).tolist()
         e2e["per_clip"] = acc["e2e_clips"]  # class indices into stage3_action.labels; top probability
     if acc["e2e_lift"]:
         pred, gt = np.concatenate(acc["e2e_lift"]), np.concatenate(acc["e2e_lift_gt"])
-        e2e.update({k: v for k, v in _lift_errors(pred, gt).items()})
-    report["end_to_end"] = e2e
-    report["_examples"] = examples
-    report["_sheet"] = acc["sheet"]
-    return report
+        e2e.update(_lift_errors(pred, gt))
+    return e2e

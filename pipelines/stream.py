@@ -72,6 +72,22 @@ class _Preview:
         self.cv2.destroyAllWindows()
 
 
+def _classify_window(cls, past2d, past3d, fps: float, p2, p3):
+    """The classifier on the sliding window: the last 3D poses and, for a classifier that also reads 2D, the
+    2D poses of the same frames."""
+    kw = {"pose2d": _stack(list(past2d)[-len(past3d):], fps, p2.layout, p2.image_size)} if cls.needs_pose2d else {}
+    return cls.predict(_stack(past3d, fps, p3.layout), **kw)
+
+
+def _latency_summary(latencies) -> Optional[dict]:
+    """Seconds from a frame's arrival to the label it completes: mean, median, 95th percentile, max."""
+    if not latencies:
+        return None
+    lat = np.asarray(latencies)
+    return {"mean": float(lat.mean()), "p50": float(np.median(lat)), "p95": float(np.percentile(lat, 95)),
+            "max": float(lat.max())}
+
+
 def run_stream(chain, source: str, work_dir: Path, hop_s: float = DEFAULT_HOP_S, preview: bool = False,
                realtime: bool = True, max_frames: Optional[int] = None) -> dict:
     """Run ``chain`` (prepared) on the live ``source``; returns the report."""
@@ -110,17 +126,14 @@ def run_stream(chain, source: str, work_dir: Path, hop_s: float = DEFAULT_HOP_S,
                     past3d.append((p3.joints[0, -1], p3.scores[0, -1]))
                     rec["joints3d_mm"] = np.round(p3.joints[0, -1] * 1000).astype(int).tolist()
                     if cls is not None and (f.index + 1) % hop == 0:
-                        res = cls.predict(_stack(past3d, fps, p3.layout), **(
-                            {"pose2d": _stack(list(past2d)[-len(past3d):], fps, p2.layout, p2.image_size)}
-                            if cls.needs_pose2d else {}))
+                        res = _classify_window(cls, past2d, past3d, fps, p2, p3)
                         label = res.decision
-                        lat = time.perf_counter() - f.arrival
-                        latencies.append(lat)
+                        latencies.append(time.perf_counter() - f.arrival)
                         actions_out.write(json.dumps({"frame": f.index, "t": rec["t"], "label": label,
                                                       "probability": round(res.probability, 4),
                                                       "top3": [t["label"] for t in res.top(3)],
-                                                      "window_frames": len(past3d), "latency_s": round(lat, 4)})
-                                          + "\n")
+                                                      "window_frames": len(past3d),
+                                                      "latency_s": round(latencies[-1], 4)}) + "\n")
                         actions_out.flush()
                 rec["label"] = label
                 frames_out.write(json.dumps(rec) + "\n")
@@ -136,20 +149,19 @@ def run_stream(chain, source: str, work_dir: Path, hop_s: float = DEFAULT_HOP_S,
             if view is not None:
                 view.close()
     wall = time.perf_counter() - (t_first or time.perf_counter())
-    lat = np.asarray(latencies) if latencies else np.zeros(0)
     report = {"input": str(source), "stream": True, "source_fps": fps, "realtime": bool(live.is_file and realtime),
               "frames_read": live.read, "frames_processed": n, "frames_dropped": live.dropped,
               "fps": n / wall if wall > 0 else float("nan"),
               "processing_fps": n / busy if busy > 0 else float("nan"),
               "hop_s": hop / fps, "window_frames": window, "lift_frames": n_lift, "label_updates": len(latencies),
-              "latency_s": ({"mean": float(lat.mean()), "p50": float(np.median(lat)),
-                             "p95": float(np.percentile(lat, 95)), "max": float(lat.max())} if len(lat) else None),
-              "label": label, "environment": environment(chain.cfg["seed"], chain.device)}
+              "latency_s": _latency_summary(latencies), "label": label,
+              "environment": environment(chain.cfg["seed"], chain.device)}
     write_json(work_dir / "report.json", report)
+    lat = report["latency_s"]
     _log(f"{n} of {live.read} frames processed ({live.dropped} dropped) at {report['fps']:.1f} frames/s sustained, "
          f"{report['processing_fps']:.1f} frames/s of processing"
-         + (f"; label latency {report['latency_s']['p50'] * 1000:.0f} ms median, "
-            f"{report['latency_s']['p95'] * 1000:.0f} ms p95" if len(lat) else "") + f" -> {work_dir}")
+         + (f"; label latency {lat['p50'] * 1000:.0f} ms median, {lat['p95'] * 1000:.0f} ms p95" if lat else "")
+         + f" -> {work_dir}")
     if not math.isfinite(report["fps"]):
         raise InputError(f"--input {source}: no frame was processed")
     return report

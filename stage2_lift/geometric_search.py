@@ -238,45 +238,77 @@ def geometric_search(coarse: torch.Tensor, uv: torch.Tensor, K: torch.Tensor, la
         sigma_2d = 0.004 * width
     s2d = torch.as_tensor(sigma_2d).to(dt).expand(N)
     X = (Yh + fit_translation(Yh, uv, K, c, root)[:, None]).permute(2, 1, 0).contiguous()  # (3, J, N)
-    anchor_target = Yh.permute(2, 1, 0)[:, pb.nonroot] / sigma_3d                     # (3, J-1, N)
-    sq = (c.sqrt() / s2d[:, None]).T.contiguous()                                    # (J, N) reprojection weights
-    u, v = uv[..., 0].T.contiguous(), uv[..., 1].T.contiguous()
-    fx, fy, cx, cy = K.T.contiguous()
-    eye3 = torch.eye(3, dtype=dt)[:, :, None, None]
+    obj = _Objective(pb, Yh, uv, K, c, lbar, s2d, sigma_bone, sigma_sym, sigma_3d)
+    mu = torch.full((N,), mu0, dtype=dt)
+    parts = obj.residuals(X)
+    E = obj.energy(parts)
+    for _ in range(iters):
+        g, hop, precond = obj.linearise(X, parts, mu)
+        cand = X + _pcg(-g, hop, precond, cg_iters)
+        parts_new = obj.residuals(cand)
+        E_new = obj.energy(parts_new)
+        accept = (E_new < E) & (cand[2] >= MIN_DEPTH).all(0) & torch.isfinite(E_new)
+        X = torch.where(accept, cand, X)
+        E = torch.where(accept, E_new, E)
+        parts = tuple(torch.where(accept, a, b) for a, b in zip(parts_new, parts))
+        mu = torch.where(accept, (mu / 3).clamp(min=1e-6), (mu * 4).clamp(max=1e6))
+    X = X.permute(2, 1, 0)
+    Y = (X - X[:, root:root + 1]).to(out_dtype)
+    return (Y, X[:, root].to(out_dtype)) if return_translation else Y
 
-    def residuals(X):
-        """Residual blocks (reprojection, bone, symmetry, anchor), each divided by its sigma; bone vectors."""
+
+class _Objective:
+    """The energy ``E`` of one batch of poses (module docstring) in the solver's component-major storage: its
+    residual blocks and, at a point, its Gauss-Newton linearisation."""
+
+    def __init__(self, pb: _Problem, Yh, uv, K, c, lbar, s2d, sigma_bone: float, sigma_sym: float,
+                 sigma_3d: float):
+        self.pb, self.lbar = pb, lbar
+        self.sigma_bone, self.sigma_sym = sigma_bone, sigma_sym
+        self.anchor_target = Yh.permute(2, 1, 0)[:, pb.nonroot] / sigma_3d                # (3, J-1, N)
+        self.sq = (c.sqrt() / s2d[:, None]).T.contiguous()                                # (J, N) reprojection weights
+        self.u, self.v = uv[..., 0].T.contiguous(), uv[..., 1].T.contiguous()
+        self.fx, self.fy, self.cx, self.cy = K.T.contiguous()
+        self.eye3 = torch.eye(3, dtype=Yh.dtype)[:, :, None, None]
+
+    def residuals(self, X):
+        """Residual blocks (reprojection, bone, symmetry, anchor), each divided by its sigma; bone vectors and
+        lengths."""
+        pb, sq = self.pb, self.sq
         z = X[2].clamp(min=1e-6)
-        r_rep = torch.stack([(fx * X[0] / z + cx - u) * sq, (fy * X[1] / z + cy - v) * sq])
+        r_rep = torch.stack([(self.fx * X[0] / z + self.cx - self.u) * sq,
+                             (self.fy * X[1] / z + self.cy - self.v) * sq])
         vec = pb.G @ X
         lb = vec.pow(2).sum(0).sqrt()
-        r_bone = (lb - lbar) / sigma_bone
-        r_sym = pb.S @ lb / sigma_sym
-        r_anc = pb.Ga @ X - anchor_target
+        r_bone = (lb - self.lbar) / self.sigma_bone
+        r_sym = pb.S @ lb / self.sigma_sym
+        r_anc = pb.Ga @ X - self.anchor_target
         return r_rep, r_bone, r_sym, r_anc, vec, lb
 
+    @staticmethod
     def energy(parts):
         r_rep, r_bone, r_sym, r_anc = parts[:4]
         return (r_rep.pow(2).sum((0, 1)) + r_bone.pow(2).sum(0) + r_sym.pow(2).sum(0)
                 + r_anc.pow(2).sum((0, 1)))
 
-    mu = torch.full((N,), mu0, dtype=dt)
-    parts = residuals(X)
-    E = energy(parts)
-    for _ in range(iters):
+    def linearise(self, X, parts, mu):
+        """At ``X`` with residuals ``parts`` and damping ``mu``: the gradient ``g = J^T r``, the damped normal
+        operator ``p -> (J^T J + mu diag(J^T J)) p`` and its preconditioner (exact 3x3 diagonal blocks per joint
+        plus the coarse-space correction for the common translation)."""
+        pb, sq, eye3 = self.pb, self.sq, self.eye3
         r_rep, r_bone, r_sym, r_anc, vec, lb = parts
         # reprojection Jacobian of joint j, times its row weight: d(u, v)/dX_j = [[a, 0, b], [0, c, d]]
         z = X[2].clamp(min=1e-6)
-        ja, jc = fx / z * sq, fy / z * sq
+        ja, jc = self.fx / z * sq, self.fy / z * sq
         jb, jd = -ja * X[0] / z, -jc * X[1] / z
         e = vec / lb.clamp(min=1e-9)                                               # unit bone vectors (3, B, N)
 
-        def jt(rep, dl_w, anc, *, ja=ja, jc=jc, jb=jb, jd=jd, e=e):
+        def jt(rep, dl_w, anc):
             """J^T of residual-shaped blocks; ``dl_w`` (B, N): the bone and symmetry rows folded onto dl."""
             g = torch.stack([ja * rep[0], jc * rep[1], jb * rep[0] + jd * rep[1]])
             return g + pb.Gt @ (e * dl_w) + pb.Gat @ anc
 
-        g = jt(r_rep, r_bone / sigma_bone + pb.St @ r_sym / sigma_sym, r_anc)
+        g = jt(r_rep, r_bone / self.sigma_bone + pb.St @ r_sym / self.sigma_sym, r_anc)
         # 3x3 diagonal blocks of J^T J (block-Jacobi preconditioner), (3, 3, J, N)
         zero = torch.zeros_like(ja)
         rep_blocks = torch.stack([torch.stack([ja * ja, zero, ja * jb]), torch.stack([zero, jc * jc, jc * jd]),
@@ -288,43 +320,38 @@ def geometric_search(coarse: torch.Tensor, uv: torch.Tensor, K: torch.Tensor, la
         # coarse space: the common translation of all joints, which only the reprojection rows constrain
         Tinv = _inv3(rep_blocks.sum(2) + damp.sum(1) * eye3[..., 0])
 
-        def precond(r, *, Minv=Minv, Tinv=Tinv):
+        def precond(r):
             return (Minv * r).sum(1) + (Tinv * r.sum(1)[None]).sum(1)[:, None]
 
-        def hop(p, *, ja=ja, jb=jb, jc=jc, jd=jd, e=e, damp=damp):
+        def hop(p):
             """(J^T J + mu diag(J^T J)) p for a step p (3, J, N)."""
             rep = torch.stack([ja * p[0] + jb * p[2], jc * p[1] + jd * p[2]])
             dl = (e * (pb.G @ p)).sum(0)
             return jt(rep, pb.Wb @ dl, pb.Ga @ p) + damp * p
 
-        # preconditioned conjugate gradients on the damped normal equations, all poses at once
-        step = torch.zeros_like(X)
-        res = -g
+        return g, hop, precond
+
+
+def _pcg(rhs, hop, precond, iters: int):
+    """``iters`` preconditioned conjugate-gradient iterations on ``hop(step) = rhs`` from ``step = 0``, every
+    pose (last axis) its own system."""
+    step = torch.zeros_like(rhs)
+    res = rhs
+    zc = precond(res)
+    p = zc
+    rz = (res * zc).sum((0, 1))
+    for _ in range(iters):
+        Ap = hop(p)
+        pAp = (p * Ap).sum((0, 1))
+        alpha = torch.where(pAp > 0, rz / pAp.clamp(min=1e-30), torch.zeros_like(rz))
+        step = step + alpha * p
+        res = res - alpha * Ap
         zc = precond(res)
-        p = zc
-        rz = (res * zc).sum((0, 1))
-        for _ in range(cg_iters):
-            Ap = hop(p)
-            pAp = (p * Ap).sum((0, 1))
-            alpha = torch.where(pAp > 0, rz / pAp.clamp(min=1e-30), torch.zeros_like(rz))
-            step = step + alpha * p
-            res = res - alpha * Ap
-            zc = precond(res)
-            rz_new = (res * zc).sum((0, 1))
-            beta = torch.where(rz > 0, rz_new / rz.clamp(min=1e-30), torch.zeros_like(rz))
-            p = zc + beta * p
-            rz = rz_new
-        cand = X + step
-        parts_new = residuals(cand)
-        E_new = energy(parts_new)
-        accept = (E_new < E) & (cand[2] >= MIN_DEPTH).all(0) & torch.isfinite(E_new)
-        X = torch.where(accept, cand, X)
-        E = torch.where(accept, E_new, E)
-        parts = tuple(torch.where(accept, a, b) for a, b in zip(parts_new, parts))
-        mu = torch.where(accept, (mu / 3).clamp(min=1e-6), (mu * 4).clamp(max=1e6))
-    X = X.permute(2, 1, 0)
-    Y = (X - X[:, root:root + 1]).to(out_dtype)
-    return (Y, X[:, root].to(out_dtype)) if return_translation else Y
+        rz_new = (res * zc).sum((0, 1))
+        beta = torch.where(rz > 0, rz_new / rz.clamp(min=1e-30), torch.zeros_like(rz))
+        p = zc + beta * p
+        rz = rz_new
+    return step
 
 
 def reprojection_error(Y: torch.Tensor, T: torch.Tensor, uv: torch.Tensor, K: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -169,40 +169,9 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
         for g in opt.param_groups:
             g["lr"] = lr
         bar = progress_bar(desc=f"enas {ep + 1}/{epochs}", unit="step")
-        net.train()
-        loss_sum, n_batches = torch.zeros((), device=device), 0
-        for x, y in train_batches():                              # (a) shared weights, one fresh arc per batch
-            with torch.no_grad():
-                arc = controller.sample(generator=gen)[0]
-            b = shard({"x": x, "y": y})  # the same batch on every process, each its own rows
-            loss = F.cross_entropy(_logits(net(b["x"].to(device), arc)), b["y"].to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            sync_replicas(net)
-            if c["grad_clip"]:
-                nn.utils.clip_grad_norm_(net.parameters(), c["grad_clip"])
-            opt.step()
-            loss_sum, n_batches = loss_sum + loss.detach(), n_batches + 1
-            bar.update()
-            if n_batches % 10 == 1:
-                bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
-        if n_batches == 0:
-            bar.close()
-            raise InputError("enas: train_batches() yielded no minibatches")
-        train_loss = float(loss_sum) / n_batches
-        net.eval()                                                # (b) controller, reward on one val minibatch
-
-        def reward_fn(arc):
-            right, total = _correct(net, arc, val_batch(), device)
-            return right / max(total, 1)
-
-        agg = {"reward": 0.0, "acc": 0.0, "entropy": 0.0, "loss": 0.0}
-        for _ in range(c["ctrl_steps"]):
-            s = rl.step(reward_fn, c["ctrl_samples"], gen)
-            for k in agg:
-                agg[k] += s[k] / c["ctrl_steps"]
-            bar.update()
-            bar.set_postfix(loss=f"{train_loss:.3f}", reward=f"{s['reward']:.3f}", base=f"{rl.baseline:.3f}")
+        train_loss = _train_shared(net, opt, controller, train_batches, c["grad_clip"], gen, device, bar)
+        agg = _train_controller(rl, net, val_batch, c["ctrl_steps"], c["ctrl_samples"], gen, device, bar,
+                                train_loss)
         bar.close()
         stats = {"epoch": ep + 1, "lr": lr, "train_loss": train_loss, "mean_reward": agg["reward"],
                  "mean_acc": agg["acc"], "baseline": rl.baseline, "entropy": agg["entropy"],
@@ -214,11 +183,69 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
         if on_epoch is not None:
             on_epoch(ep, stats)
 
-    controller.eval()                                             # derivation on the whole validation split
+    candidates = _derive(controller, net, val_batches, c["n_derive"], gen, device)
+    best, acc = candidates[0]
+    log(f"enas: derived the best of {len(candidates)} arcs, shared-weight val acc {acc:.4f}")
+    return {"arc": best, "val_acc_shared": acc, "candidates": candidates, "history": history,
+            "seconds": time.perf_counter() - t0, "cfg": c}
+
+
+def _train_shared(net: nn.Module, opt, controller: Controller, train_batches: Callable[[], Iterable[Batch]],
+                  grad_clip: float, gen: torch.Generator, device, bar) -> float:
+    """Phase (a) of an epoch: one pass over the training batches, each through a fresh architecture sampled
+    from the controller, training the shared weights. Returns the mean loss."""
+    net.train()
+    loss_sum, n_batches = torch.zeros((), device=device), 0
+    for x, y in train_batches():
+        with torch.no_grad():
+            arc = controller.sample(generator=gen)[0]
+        b = shard({"x": x, "y": y})  # the same batch on every process, each its own rows
+        loss = F.cross_entropy(_logits(net(b["x"].to(device), arc)), b["y"].to(device))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        sync_replicas(net)
+        if grad_clip:
+            nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+        opt.step()
+        loss_sum, n_batches = loss_sum + loss.detach(), n_batches + 1
+        bar.update()
+        if n_batches % 10 == 1:
+            bar.set_postfix(loss=f"{float(loss.detach()):.3f}")
+    if n_batches == 0:
+        bar.close()
+        raise InputError("enas: train_batches() yielded no minibatches")
+    return float(loss_sum) / n_batches
+
+
+def _train_controller(rl: Reinforce, net: nn.Module, val_batch: Callable[[], Batch], steps: int, samples: int,
+                      gen: torch.Generator, device, bar, train_loss: float) -> Dict[str, float]:
+    """Phase (b) of an epoch: ``steps`` REINFORCE updates of the controller, the reward of a sampled
+    architecture its shared-weight accuracy on one validation minibatch. Returns the mean statistics."""
+    net.eval()
+
+    def reward_fn(arc):
+        right, total = _correct(net, arc, val_batch(), device)
+        return right / max(total, 1)
+
+    agg = {"reward": 0.0, "acc": 0.0, "entropy": 0.0, "loss": 0.0}
+    for _ in range(steps):
+        s = rl.step(reward_fn, samples, gen)
+        for k in agg:
+            agg[k] += s[k] / steps
+        bar.update()
+        bar.set_postfix(loss=f"{train_loss:.3f}", reward=f"{s['reward']:.3f}", base=f"{rl.baseline:.3f}")
+    return agg
+
+
+def _derive(controller: Controller, net: nn.Module, val_batches: Callable[[], Iterable[Batch]], n_derive: int,
+            gen: torch.Generator, device) -> List[Tuple[Any, float]]:
+    """The controller's greedy architecture and ``n_derive`` samples, each distinct one scored with the shared
+    weights on the whole validation split, best first."""
+    controller.eval()
     net.eval()
     with torch.no_grad():
         arcs = [controller.sample(greedy=True)[0]] + [controller.sample(generator=gen)[0]
-                                                      for _ in range(c["n_derive"])]
+                                                      for _ in range(n_derive)]
     seen, candidates = set(), []
     for arc in arcs:
         key = json.dumps(arc, sort_keys=True)
@@ -226,10 +253,7 @@ def enas_search(net: nn.Module, controller: Controller, train_batches: Callable[
             seen.add(key)
             candidates.append((arc, _split_acc(net, arc, val_batches(), device)))
     candidates.sort(key=lambda t: -t[1])
-    best, acc = candidates[0]
-    log(f"enas: derived the best of {len(candidates)} arcs, shared-weight val acc {acc:.4f}")
-    return {"arc": best, "val_acc_shared": acc, "candidates": candidates, "history": history,
-            "seconds": time.perf_counter() - t0, "cfg": c}
+    return candidates
 
 
 def reward_figure(history, path):
