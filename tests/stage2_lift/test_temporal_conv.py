@@ -16,7 +16,7 @@ from common.handoff import Pose2DSeq
 from common.registry import build
 from common.resample import n_resampled, resample_time
 from pipelines.chain import gt_pose2d
-from stage2_lift.temporal_conv import TemporalConvNet, receptive_field
+from stage2_lift.temporal_conv_net import TemporalConvNet, receptive_field
 
 SMALL = {"type": "temporal_conv", "channels": 64, "filter_widths": [3, 3], "epochs": 10, "batch_size": 64}
 QUICK = {"type": "temporal_conv", "channels": 32, "filter_widths": [3, 3], "epochs": 1, "batch_size": 256}
