@@ -36,9 +36,9 @@ more regularisation, would help); with whole-frame boxes 0.816. Inference with f
 Choices behind the defaults (single-seed runs on the same data, PCK on 384 validation frames with tracked
 boxes, so indicative only): the RTMCC head reached 0.83 after 6 epochs where a SimpleBaseline heatmap head on the
 same backbone reached 0.64; 128 x 128 crops beat 96 x 128 ones (0.90 against 0.82 after 10 epochs); lr 4e-3 beat
-2e-3 (0.90 against 0.89) and 8e-3; the light geometric augmentation of ``AUG`` reached in 8 epochs what
-RTMPose-style stronger augmentation (rotation in half the crops, +-20 deg; scale 0.8-1.35) reached in 10; a fifth
-of whole-frame crops beat a tenth (0.90 against 0.885).
+2e-3 (0.90 against 0.89) and 8e-3; the light geometric augmentation of ``topdown_training.AUG`` reached in 8
+epochs what RTMPose-style stronger augmentation (rotation in half the crops, +-20 deg; scale 0.8-1.35) reached in
+10; a fifth of whole-frame crops beat a tenth (0.90 against 0.885).
 """
 from __future__ import annotations
 
@@ -65,6 +65,8 @@ from common.resume import Snapshots
 from common.skeleton import H36M17, get_layout, to_h36m17
 from common.stage import Detector2D, check_frames
 
+from .topdown_training import colour_jitter, frame_pool, training_batch
+
 BOX_MODES = ("whole_frame", "track")
 #: ``layout: auto`` for a checkpoint that does not name its layout: by the head's number of key-points
 #: (mmpose's model zoo: 17 COCO, 16 MPII; Halpe-26 and COCO-WholeBody-133 begin with the 17 COCO points)
@@ -72,9 +74,6 @@ LAYOUT_BY_OUTPUTS = {17: "coco17", 16: "mpii16", 26: "coco17", 133: "coco17"}
 #: ``box: track`` trusts the previous frame's key-points when their mean score reaches this, using only the
 #: joints scoring at least TRACK_JOINT_SCORE, of which it needs TRACK_MIN_JOINTS
 TRACK_MIN_SCORE, TRACK_JOINT_SCORE, TRACK_MIN_JOINTS = 0.3, 0.2, 6
-#: training augmentation: share of crops around the whole frame instead of the ground-truth box; scale range
-#: of the box; centre shift (fraction of the box); share of rotated crops and their rotation spread (degrees)
-AUG = {"whole_frame": 0.2, "scale": (0.85, 1.25), "shift": 0.08, "rotate": 0.3, "rotation_std": 12.0}
 
 
 # ---------------------------------------------------------------------------------------------- flip test
@@ -110,24 +109,6 @@ def flip_offset(codec, n_bins: int, width: int) -> float:
     if type(codec).__name__ == "UDPHeatmap":
         return 0.0
     return n_bins / width - 1.0
-
-
-def random_train_box(rng: np.random.Generator, joints: np.ndarray, image_size, aspect: float,
-                     padding: float) -> Tuple[np.ndarray, np.ndarray, float, bool]:
-    """A random training box (center, scale, rotation in degrees, flip) for one frame's joints (J, 2)."""
-    if rng.random() < AUG["whole_frame"]:
-        center, scale = C.whole_frame_box(image_size, aspect)
-        scale = scale * rng.uniform(0.85, 1.1)
-        center = center + rng.normal(0.0, 0.03, 2) * scale
-    else:
-        center, scale = C.box_from_keypoints(joints, padding, aspect)
-        scale = scale * rng.uniform(*AUG["scale"])
-        center = center + rng.uniform(-AUG["shift"], AUG["shift"], 2) * scale
-    rotation = 0.0
-    if rng.random() < AUG["rotate"]:
-        s = AUG["rotation_std"]
-        rotation = float(np.clip(rng.normal(0.0, s), -2.5 * s, 2.5 * s))
-    return center, scale, rotation, bool(rng.random() < 0.5)
 
 
 # ---------------------------------------------------------------------------------------------- the stage
@@ -324,19 +305,6 @@ class MMPoseTopdown(Detector2D):
         return step
 
     # ------------------------------------------------------------------ training
-    def _frame_pool(self, samples: List[Sample]) -> List[Tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """(frames, joints2d, visible) of every ``frame_stride``-th frame of each sequence, loaded once."""
-        stride, pool = int(self.cfg["frame_stride"]), []
-        for s in progress_bar(samples, desc="mmpose_topdown: loading frames", leave=False):
-            if s.layout != H36M17.name:
-                raise InputError(f"sample {s.name}: layout {s.layout}, mmpose_topdown trains on {H36M17.name}")
-            frames = check_frames(s.frames(), f"sample {s.name} frames")
-            if len(frames) != s.n_frames:
-                raise InputError(f"sample {s.name}: {len(frames)} frames but {s.n_frames} poses")
-            pool.append((frames[::stride].copy(), np.asarray(s.joints2d, np.float64)[::stride],
-                         np.asarray(s.visible, bool)[::stride]))
-        return pool
-
     def _val_subset(self, samples: List[Sample]) -> List[Sample]:
         """Whole validation sequences, spread over the split, holding about ``val_frames`` frames."""
         samples = [s for s in samples if s.load_frames is not None]
@@ -362,40 +330,6 @@ class MMPoseTopdown(Detector2D):
         gt = np.concatenate([np.asarray(s.joints2d, np.float64) for s in samples])
         return pck(np.concatenate(preds), gt, ref_size=torso_size(gt), thr=0.2)
 
-    def _batch(self, rng: np.random.Generator, pool, index: np.ndarray):
-        """Augmented crops (B, H, W, 3) uint8 and their targets packed as mmpose's PackPoseInputs would."""
-        from mmengine.structures import InstanceData, PixelData
-        from mmpose.structures import PoseDataSample
-
-        crops, samples = [], []
-        for seq, t in index:
-            frames, joints, visible = pool[seq]
-            center, scale, rot, flip = random_train_box(rng, joints[t], frames.shape[2:0:-1], self.aspect,
-                                                        self.cfg["box_padding"])
-            M = C.crop_matrix(center, scale, self.input_size, rot, flip)
-            crops.append(C.warp(frames[t], M, self.input_size))
-            kp = C.apply_affine(joints[t], M).astype(np.float32)
-            w = np.ones(len(kp), np.float32) if self.cfg["supervise_occluded"] else visible[t].astype(np.float32)
-            if flip:  # the mirrored person's left joints are its right ones
-                kp, w = kp[self.flip_indices], w[self.flip_indices]
-            enc = self.codec.encode(kp[None], w[None])
-            ds = PoseDataSample()
-            fields = {v: torch.as_tensor(enc[k]) for k, v in self.codec.field_mapping_table.items() if k in enc}
-            if fields:
-                ds.gt_fields = PixelData(**fields)
-            ds.gt_instance_labels = InstanceData(**{v: torch.as_tensor(np.asarray(enc[k], np.float32))
-                                                    for k, v in self.codec.label_mapping_table.items() if k in enc})
-            samples.append(ds.to(self.device))
-        return np.stack(crops), samples
-
-    @staticmethod
-    def colour_jitter(x: torch.Tensor) -> torch.Tensor:
-        """Per-crop contrast, channel gain and brightness jitter on a normalised batch (B, 3, H, W)."""
-        b = x.shape[0]
-        gain = torch.empty(b, 1, 1, 1).uniform_(0.75, 1.25) * torch.empty(b, 3, 1, 1).uniform_(0.9, 1.1)
-        shift = torch.empty(b, 3, 1, 1).normal_(0.0, 0.15)
-        return x * gain.to(x.device) + shift.to(x.device)
-
     def fit(self, data: Dataset) -> Dict[str, Any]:
         if self.cfg["checkpoint"]:  # a given checkpoint is used as it is, only measured
             return {"trained": False, "checkpoint": str(self.cfg["checkpoint"]),
@@ -407,7 +341,7 @@ class MMPoseTopdown(Detector2D):
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
         t0 = time.perf_counter()
-        pool = self._frame_pool(train)
+        pool = frame_pool(train, int(self.cfg["frame_stride"]))
         index = np.array([(i, t) for i, p in enumerate(pool) for t in range(len(p[0]))])
         val = self._val_subset(data.val)
         val_frames = [s.frames() for s in val]
@@ -429,8 +363,10 @@ class MMPoseTopdown(Detector2D):
             losses = []
             bar = progress_bar(range(steps), desc=f"mmpose_topdown epoch {epoch + 1}/{epochs}", leave=False)
             for _ in bar:
-                crops, targets = self._batch(rng, pool, index[rng.choice(len(index), bs, replace=len(index) < bs)])
-                x = self.colour_jitter(self.normalise(crops))  # the same on every process, each its own rows
+                crops, targets = training_batch(rng, pool, index[rng.choice(len(index), bs, replace=len(index) < bs)],
+                                                self.codec, self.flip_indices, self.aspect, self.input_size,
+                                                self.cfg["box_padding"], self.cfg["supervise_occluded"], self.device)
+                x = colour_jitter(self.normalise(crops))  # the same on every process, each its own rows
                 out = self.model.loss(shard(x), shard(targets))
                 loss = sum(v for k, v in out.items() if k.startswith("loss"))
                 opt.zero_grad(set_to_none=True)
