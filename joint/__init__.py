@@ -24,8 +24,9 @@ JOINT_DEFAULTS = {
     "augment": copy.deepcopy(AUGMENT_DEFAULTS),
     "speed_repeats": 3,          # timings per cut (median) for per_block fps
 }
-#: options that change only the evaluation, never the trained weights (not in the checkpoint key)
-EVAL_ONLY = ("test_stride", "flip_test", "speed_repeats")
+#: options that change only the evaluation, never the trained weights (not in the checkpoint key); ``backend``
+#: and ``export_dir`` (pipelines/config.py) run an exported cut of the network instead
+EVAL_ONLY = ("test_stride", "flip_test", "speed_repeats", "backend", "export_dir")
 SUPERVISE = ("all", "last")
 
 

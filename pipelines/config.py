@@ -116,11 +116,7 @@ class Resolver:
                 out[k] = check_type(f"stages.{name}.{k}", STAGE_BACKEND[k], v)
             elif k != "type":
                 out[k] = _merge(f"stages.{name}.{k}", out[k], v)
-        backend = out.get("backend", "torch")
-        if backend not in BACKENDS:
-            raise InputError(f"stages.{name}.backend: expected {' or '.join(BACKENDS)}, got {backend!r}")
-        if backend == "onnx" and not out.get("export_dir"):
-            raise InputError(f"stages.{name}.backend: onnx needs export_dir, the folder pipelines/export.py wrote")
+        _check_backend(f"stages.{name}", out)
         return out
 
     def _data(self, raw: dict) -> dict:
@@ -218,7 +214,10 @@ def resolve_joint(raw) -> dict:
 
     if raw is not None and not isinstance(raw, dict):
         raise InputError("joint: expected a mapping of options")
-    cfg = _merge("joint", copy.deepcopy(JOINT_DEFAULTS), raw or {})
+    raw = dict(raw or {})
+    backend = {k: check_type(f"joint.{k}", STAGE_BACKEND[k], raw.pop(k)) for k in STAGE_BACKEND if k in raw}
+    cfg = {**_merge("joint", copy.deepcopy(JOINT_DEFAULTS), raw), **backend}  # backend keys only when given
+    _check_backend("joint", cfg)
     for key, allowed in (("entry_flow", tuple(STEMS)), ("supervise", SUPERVISE), ("action_features", FEATURES)):
         if cfg[key] not in allowed:
             raise InputError(f"joint.{key}: expected one of {', '.join(allowed)}, got {cfg[key]!r}")
@@ -234,6 +233,14 @@ def resolve_joint(raw) -> dict:
         raise InputError(f"joint.input_size: {size} must be a multiple of {div} (8 x 2^(levels-1)) for "
                          f"levels={cfg['levels']}")
     return cfg
+
+
+def _check_backend(where: str, section: dict) -> None:
+    backend = section.get("backend", "torch")
+    if backend not in BACKENDS:
+        raise InputError(f"{where}.backend: expected {' or '.join(BACKENDS)}, got {backend!r}")
+    if backend == "onnx" and not section.get("export_dir"):
+        raise InputError(f"{where}.backend: onnx needs export_dir, the folder pipelines/export.py wrote")
 
 
 def _merge(where: str, base: Any, new: Any) -> Any:

@@ -7,8 +7,8 @@ and written to ``DIR`` as its networks in ONNX and its codec state beside them (
 ``DIR/pipeline.yaml`` is the resolved pipeline with ``backend: onnx`` on those stages, so that
 ``python pipelines/run.py DIR/pipeline.yaml [--input VIDEO]`` runs the same chain with onnxruntime. Stages with
 nothing to export (oracles, precomputed or MediaPipe key-points) are copied as they are. A joint-mode pipeline is
-written as its network cut after ``--block`` (``joint.poses.onnx``, ``joint.actions.onnx``); its evaluation runs
-with torch.
+written as its network cut after ``--block`` (``joint.poses.onnx``, ``joint.actions.onnx``) and its
+``pipeline.yaml`` evaluates that cut with onnxruntime (``joint.backend: onnx``).
 """
 from __future__ import annotations
 
@@ -43,10 +43,14 @@ def export_joint(cfg: dict, out: Path, block: Optional[int] = None, log=print) -
     """The joint mode's network cut after ``block`` (default: the last) as ``joint.poses.onnx`` (crops -> that
     block's poses) and ``joint.actions.onnx`` (clips -> class logits), with the crop size, clip length, layout and
     action names in the manifest."""
-    from common.io import write_json
+    import yaml
+
+    from common.io import write_json, write_text
     from pipelines.exported import MANIFEST, joint_networks, versions, write_networks
     from pipelines.joint import prepare_joint
 
+    if cfg["joint"].get("backend", "torch") != "torch":
+        raise InputError("export: the pipeline already runs an exported network; export the torch pipeline")
     net, ds, info, _ = prepare_joint({**cfg, "device": "cpu"}, log)
     net = net.cpu().eval()
     block = net.n_blocks - 1 if block is None else int(block)
@@ -54,7 +58,9 @@ def export_joint(cfg: dict, out: Path, block: Optional[int] = None, log=print) -
     clip_len = int(jcfg["train"]["clip_len"])
     out.mkdir(parents=True, exist_ok=True)
     nets = write_networks("joint", joint_networks(net, block, clip_len, jcfg["input_size"]), out)
-    manifest = {"versions": versions(), "joint": {"block": block, "n_blocks": net.n_blocks, "clip_len": clip_len,
+    manifest = {"versions": versions(), "joint": {"block": block, "cut": list(net.blocks[block]),
+                                                  "n_blocks": net.n_blocks, "clip_len": clip_len,
+                                                  "n_parameters": int(sum(p.numel() for p in net.parameters())),
                                                   "action_blocks": list(net.action_blocks()),
                                                   "input_size": jcfg["input_size"], "layout": "h36m17",
                                                   "actions": list(ds.action_names), "networks": nets,
@@ -63,6 +69,9 @@ def export_joint(cfg: dict, out: Path, block: Optional[int] = None, log=print) -
         log(f"joint: {n} cut after block {block + 1} of {net.n_blocks} -> {out / i['file']} (onnxruntime vs torch: "
             f"max |diff| {i['max_abs_diff']:.2e})")
     write_json(out / MANIFEST, manifest)
+    write_text(out / "pipeline.yaml", yaml.safe_dump(
+        {**cfg, "joint": {**jcfg, "backend": "onnx", "export_dir": str(out.resolve())}}, sort_keys=False))
+    log(f"export: run it with python pipelines/run.py {out / 'pipeline.yaml'}")
     return manifest
 
 

@@ -81,6 +81,45 @@ class JointActions(torch.nn.Module):
         return [a for a in self.net(frames, clip_len=self.clip_len, upto=self.block)["actions"] if a is not None][-1]
 
 
+class ExportedJoint:
+    """The joint network that ``pipelines/export.py`` cut after one block, run by onnxruntime, with the calls
+    ``joint/evaluate.py`` makes of a :class:`~joint.network.MultitaskNet`: ``net(frames)["poses"]``,
+    ``net(frames, clip_len=T)["actions"]``, ``n_blocks``, ``blocks``, ``action_blocks()``. The cut is its one
+    block (``block``: the original's 0-based index)."""
+
+    def __init__(self, export_dir, threads: int = 0):
+        folder = repo_path(export_dir)
+        if not (folder / MANIFEST).is_file():
+            raise InputError(f"joint.export_dir: {folder} has no {MANIFEST}; write it with "
+                             "python pipelines/export.py PIPELINE.yaml --out DIR")
+        entry = json.loads((folder / MANIFEST).read_text()).get("joint")
+        if entry is None:
+            raise InputError(f"joint.export_dir: {folder} holds exported stages, not a joint-mode network")
+        threads = threads or torch.get_num_threads()
+        nets = entry["networks"]
+        self.entry, self.folder = entry, folder
+        self.block, self.clip_len, self.n_actions = int(entry["block"]), int(entry["clip_len"]), len(entry["actions"])
+        self.blocks = [tuple(entry["cut"])]
+        self.n_blocks = 1
+        self.poses = OnnxNetwork(folder / nets["poses"]["file"], threads)
+        self.actions = OnnxNetwork(folder / nets["actions"]["file"], threads) if "actions" in nets else None
+
+    def action_blocks(self):
+        return [0] if self.actions is not None else []
+
+    def eval(self):
+        return self
+
+    def __call__(self, frames: torch.Tensor, clip_len=None, upto=None) -> Dict[str, list]:
+        out = {"poses": [self.poses(frames)]}
+        if clip_len is not None:
+            if int(clip_len) != self.clip_len:
+                raise InputError(f"joint: the exported action network takes clips of {self.clip_len} frames, "
+                                 f"not {clip_len}")
+            out["actions"] = [None if self.actions is None else self.actions(frames)]
+        return out
+
+
 def joint_networks(net, block: int, clip_len: int, input_size: int) -> Dict[str, ExportSpec]:
     """The joint mode's exported networks at a cut (Luvizon et al. 2021, section 4.5.4: any prediction block
     answers): ``poses`` on single crops and, when an action block lies at or before the cut, ``actions`` on

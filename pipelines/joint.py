@@ -37,10 +37,32 @@ def checkpoint_key(cfg: dict) -> str:
 
 
 def run_joint(cfg: dict, work_dir: Path, log: Callable[[str], None] = print) -> dict:
+    if cfg["joint"].get("backend", "torch") == "onnx":
+        return _run_exported(cfg, Path(work_dir), log)
     net, ds, info, device = prepare_joint(cfg, log)
     if net is None:  # a rank other than 0 of a torchrun launch
         return {}
     return _evaluate_and_write(cfg, net, ds, info, device, Path(work_dir), log)
+
+
+def _run_exported(cfg: dict, work_dir: Path, log: Callable[[str], None]) -> dict:
+    """The evaluation of the network cut that ``pipelines/export.py`` wrote to ``joint.export_dir``, run by
+    onnxruntime on the CPU; ``per_block`` has the one block of the cut."""
+    from common.distributed import world
+    from pipelines.exported import ExportedJoint
+
+    if world()[1] > 1:
+        raise InputError("joint.backend: onnx evaluates in one process; torchrun is for training")
+    net = ExportedJoint(cfg["joint"]["export_dir"])
+    log(f"data: {cfg['data']['dataset']} (generated once, then read from the cache)")
+    ds = build_dataset(cfg["data"])
+    if list(ds.action_names) != list(net.entry["actions"]):
+        raise InputError(f"joint.export_dir: the exported network's actions {net.entry['actions']} are not the "
+                         f"data's {list(ds.action_names)}")
+    log(f"joint: onnxruntime, cut after block {net.block + 1} of {net.entry['n_blocks']} ({net.folder})")
+    info = {"backend": "onnx", "export_dir": str(net.folder), "checkpoint": net.entry.get("checkpoint"),
+            "n_parameters": net.entry["n_parameters"], "block": net.block + 1}
+    return _evaluate_and_write(cfg, net, ds, info, "cpu", work_dir, log)
 
 
 def prepare_joint(cfg: dict, log: Callable[[str], None] = print):
@@ -107,12 +129,15 @@ def _evaluate_and_write(cfg, net, ds, info, device, work_dir: Path, log) -> dict
     jcfg = cfg["joint"]
     sec = evaluate(net, ds.test, jcfg, device)
     examples = sec.pop("_examples")
-    speeds = speed_per_cut(net, jcfg["input_size"], device, repeats=int(jcfg["speed_repeats"]))
+    speeds = speed_per_cut(net, jcfg["input_size"], device, clip_len=int(jcfg["train"]["clip_len"]),
+                           repeats=int(jcfg["speed_repeats"]))
     for rec, sp in zip(sec["per_block"], speeds):
         rec.update(sp)
+    if "block" in info:  # an exported cut: its one block is the original's block ``info['block']``
+        sec["per_block"][0]["block"] = info["block"]
     sec["labels"] = list(ds.action_names)
     sec["n_blocks"] = net.n_blocks
-    sec["n_parameters"] = int(sum(p.numel() for p in net.parameters()))
+    sec["n_parameters"] = info.get("n_parameters") or int(sum(p.numel() for p in net.parameters()))
     work_dir.mkdir(parents=True, exist_ok=True)
     figs = {"per_block": str(plots.plot_speed_tradeoff(
         sec["per_block"], work_dir / "per_block.png",

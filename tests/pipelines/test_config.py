@@ -114,3 +114,34 @@ def test_video_section_defaults_and_checks():
         r.resolve({**raw, "video": {"fps": 2}})
     with pytest.raises(InputError, match="stride and max_frames must be >= 1"):
         r.apply(raw, parse_set_tokens(["video.stride=0"]))
+
+
+@pytest.mark.parametrize("section", ["stages", "joint"])
+def test_backend_keys_are_checked_and_stay_out_of_the_options(section, tmp_path):
+    """``backend``/``export_dir`` on a stage or on the joint section: checked, written only when given."""
+    def raw(**backend):
+        if section == "stages":
+            return {**RAW, "stages": {"stage2_lift": {"type": "martinez_mlp", **backend}}}
+        return {"device": "cpu", "seed": 0, "data": {}, "joint": backend}
+
+    where = "stages.stage2_lift" if section == "stages" else "joint"
+    with pytest.raises(InputError, match=f"{where}.backend: expected torch or onnx, got 'tensorrt'"):
+        resolver().resolve(raw(backend="tensorrt"))
+    with pytest.raises(InputError, match=f"{where}.backend: onnx needs export_dir"):
+        resolver().resolve(raw(backend="onnx"))
+    plain = resolver().resolve(raw())
+    options = plain["stages"]["stage2_lift"] if section == "stages" else plain["joint"]
+    assert "backend" not in options and "export_dir" not in options  # the torch options (checkpoint key) unchanged
+    given = resolver().resolve(raw(backend="onnx", export_dir=str(tmp_path)))
+    options = given["stages"]["stage2_lift"] if section == "stages" else given["joint"]
+    assert options["backend"] == "onnx" and options["export_dir"] == str(tmp_path)
+
+
+def test_exported_joint_needs_a_joint_export(tmp_path):
+    from pipelines.exported import ExportedJoint
+
+    with pytest.raises(InputError, match="has no manifest.json"):
+        ExportedJoint(tmp_path)
+    (tmp_path / "manifest.json").write_text('{"stages": {}}')
+    with pytest.raises(InputError, match="holds exported stages, not a joint-mode network"):
+        ExportedJoint(tmp_path)

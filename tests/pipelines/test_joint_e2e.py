@@ -108,3 +108,18 @@ def test_joint_export_cut_at_a_block(tmp_path):
             logits = OnnxNetwork(out / "joint.actions.onnx")(torch.rand(2 * 4, 3, 64, 64))
             assert logits.shape == (2, 12)
     assert r.stdout.count("training") == 0  # the second export reuses the checkpoint the first one trained
+
+    # the exported pipeline evaluates the cut with onnxruntime: the torch network's metrics at that block
+    reports = {}
+    for name, pipe, sets in (("torch", PIPE, ["--set", *TINY]), ("onnx", str(tmp_path / "export3" / "pipeline.yaml"),
+                                                                  [])):
+        r = subprocess.run([sys.executable, "pipelines/run.py", pipe, "--work-dir", str(tmp_path / name), *sets],
+                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stderr[-3000:]
+        reports[name] = _report(tmp_path, name)
+    torch_block, onnx = reports["torch"]["joint"]["per_block"][3], reports["onnx"]["joint"]
+    assert onnx["n_blocks"] == 1 and reports["onnx"]["train"]["joint"]["backend"] == "onnx"
+    assert onnx["per_block"][0]["block"] == torch_block["block"] == 4 and onnx["per_block"][0]["fps"] > 0
+    for key in ("pck", "mpjpe_mm", "p_mpjpe_mm"):
+        assert onnx[key] == pytest.approx(torch_block[key], rel=1e-3), key
+    assert onnx["top1"] == pytest.approx(torch_block["top1"], abs=1 / 12 + 1e-9)  # at most one of 12 clips
