@@ -95,6 +95,8 @@ class ExportedJoint:
         entry = json.loads((folder / MANIFEST).read_text()).get("joint")
         if entry is None:
             raise InputError(f"joint.export_dir: {folder} holds exported stages, not a joint-mode network")
+        if "cut" not in entry:
+            raise InputError(f"joint.export_dir: {folder} was written by an earlier export.py; export it again")
         threads = threads or torch.get_num_threads()
         nets = entry["networks"]
         self.entry, self.folder = entry, folder
