@@ -58,10 +58,13 @@ def markdown(r: dict, command: str) -> str:
         f"| end_to_end (frames -> action) | top-1 {e2e['top1']:.3f}, {e2e['fps']:.1f} frames/s; MPJPE of the "
         f"chain's 3D {e2e['mpjpe_mm']:.1f} mm |",
         "",
-        f"`{command}` (`make numbers`): seed {env['seed']}, deterministic {env['deterministic']}, "
-        f"{env['torch_threads']} torch threads, {env['cpu_count']} CPUs, torch {env['versions'].get('torch')}, "
+        f"`{command}`{' (`make numbers`)' if command.endswith('--retrain') else ''}: seed {env['seed']}, "
+        f"deterministic {env['deterministic']}, "
+        f"{env['torch_threads']} torch threads, {env['cpu_count']} CPUs ({env.get('cpu', 'processor not recorded')}"
+        f"{', ' + env['cpu_capability'] if env.get('cpu_capability') else ''}), torch {env['versions'].get('torch')}, "
         f"numpy {env['versions'].get('numpy')}, mmpose {env['versions'].get('mmpose')}; checkpoints {ckpts}. "
-        "Frames/s depend on the machine and its load; the accuracies do not, for the same versions and threads.",
+        "Frames/s depend on the machine and its load; the accuracies on the versions, the threads and the "
+        "processor (docs/deployment.md).",
     ]) + "\n"
 
 

@@ -1,7 +1,7 @@
 """What a run needs to be repeated: the library versions, thread counts and seed it ran with (``report.json``'s
 ``environment``), and ``--deterministic``, which asks torch for deterministic kernels only
 (``torch.use_deterministic_algorithms``; on a GPU also cuDNN's deterministic mode and the cuBLAS workspace that
-it needs). With the same versions, thread counts, seed and ``--deterministic``, two runs give the same
+it needs). With the same versions, thread counts, processor, seed and ``--deterministic``, two runs give the same
 ``report.json`` values (``tests/pipelines/test_deterministic.py``); timings differ."""
 from __future__ import annotations
 
@@ -36,9 +36,25 @@ def versions() -> dict:
     return out
 
 
+def cpu_model() -> str:
+    """The processor's name (``/proc/cpuinfo``'s model name on Linux, else the platform's)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment(seed: int, device: str) -> dict:
-    """The versions, threads, seed, device and determinism of this process (``report.json``'s ``environment``)."""
+    """The versions, threads, processor, seed, device and determinism of this process (``report.json``'s
+    ``environment``). The processor matters as much as the versions: MKL and oneDNN pick their kernels per
+    processor (vendor and instruction set, ``cpu_capability`` being torch's own), so the same command with the
+    same versions and threads can end a training elsewhere on another CPU."""
     return {"seed": int(seed), "device": device, "deterministic": torch.are_deterministic_algorithms_enabled(),
             "torch_threads": torch.get_num_threads(), "torch_interop_threads": torch.get_num_interop_threads(),
             "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "cpu_count": os.cpu_count(),
+            "cpu": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
             "platform": platform.platform(), "executable": sys.executable, "versions": versions()}

@@ -52,3 +52,4 @@ def test_two_deterministic_runs_write_the_same_report(tmp_path):
     env = a["environment"]
     assert env["deterministic"] is True and env["seed"] == 3 and env["torch_threads"] == 1
     assert env["omp_num_threads"] == "1" and {"torch", "numpy", "python"} <= set(env["versions"])
+    assert env["cpu"] and env["cpu_capability"]  # the processor and the kernels torch picked for it
