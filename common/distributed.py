@@ -103,6 +103,17 @@ def sync_replicas(module: torch.nn.Module) -> None:
         dist.broadcast(b, 0)
 
 
+def mean_over_processes(value: float) -> float:
+    """``value`` averaged over the processes (``value`` itself in one process): a logged loss of the whole
+    batch rather than of this process's rows."""
+    if not dist.is_initialized():
+        return value
+    t = torch.tensor([float(value)], dtype=torch.float64,
+                     device="cuda" if dist.get_backend() == "nccl" else "cpu")
+    dist.all_reduce(t)
+    return float(t) / dist.get_world_size()
+
+
 def same_everywhere(module: torch.nn.Module) -> bool:
     """Whether ``module``'s parameters and buffers are bit-identical on every process (a fingerprint of their
     bytes, compared over the group): what averaged gradients and identical optimiser steps keep true."""

@@ -52,7 +52,7 @@ import torch
 
 from common import crop as C
 from common.dataset import Dataset, Sample
-from common.distributed import shard, sync_replicas
+from common.distributed import mean_over_processes, shard, sync_replicas, world
 from common.errors import InputError
 from common.handoff import Pose2DSeq
 from common.metrics import pck, torso_size
@@ -354,6 +354,11 @@ class MMPoseTopdown(Detector2D):
                                 weight_decay=float(self.cfg["weight_decay"]))
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: (i + 1) / warm if i < warm else 0.05 + 0.475 * (
             1 + math.cos(math.pi * (i - warm) / max(1, total - warm))))
+        # under torchrun each process's loss covers its own rows; when the head's loss adds its instances up
+        # (RTMCC's KLDiscretLoss does) rather than averaging them, the batch's loss is the processes' sum: each
+        # process's loss is scaled by their number, so that the averaged gradients are the batch's
+        size = world()[1]
+        per_process = size if 1 < size <= bs and self._loss_adds_up_instances(pool, index) else 1
         snaps = Snapshots({"model": self.model, "opt": opt, "sched": sched, "rng": rng}, epochs)
         first, saved = snaps.start()  # after a kill: from the last finished epoch (common/resume.py)
         history: Dict[str, List[float]] = {"loss": [], "val_pck": [], "epoch_time_s": [], **saved}
@@ -368,13 +373,13 @@ class MMPoseTopdown(Detector2D):
                                                 self.cfg["box_padding"], self.cfg["supervise_occluded"], self.device)
                 x = colour_jitter(self.normalise(crops))  # the same on every process, each its own rows
                 out = self.model.loss(shard(x), shard(targets))
-                loss = sum(v for k, v in out.items() if k.startswith("loss"))
+                loss = per_process * sum(v for k, v in out.items() if k.startswith("loss"))
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 sync_replicas(self.model)
                 opt.step()
                 sched.step()
-                losses.append(loss.item())
+                losses.append(mean_over_processes(loss.item()))
                 bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3g}")
             self.model.eval()
             history["loss"].append(float(np.mean(losses)))
@@ -388,6 +393,21 @@ class MMPoseTopdown(Detector2D):
                 "n_val_frames": int(sum(s.n_frames for s in val)), **history,
                 "final_val_pck": self.evaluate(val, val_frames), "box": self.cfg["box"],
                 "load_time_s": load_s, "train_time_s": train_s}
+
+    def _loss_adds_up_instances(self, pool, index: np.ndarray) -> bool:
+        """Whether the head's loss grows with the batch (a sum over instances) rather than staying (a mean): the
+        loss of one training crop against that of the crop twice, in eval mode, drawing on no generator of the
+        training."""
+        crops, targets = training_batch(np.random.default_rng(0), pool, index[:1], self.codec, self.flip_indices,
+                                        self.aspect, self.input_size, self.cfg["box_padding"],
+                                        self.cfg["supervise_occluded"], self.device)
+        x = self.normalise(crops)
+        self.model.eval()
+        with torch.no_grad():
+            one, two = (float(sum(v for k, v in self.model.loss(xx, tt).items() if k.startswith("loss")))
+                        for xx, tt in ((x, targets), (torch.cat([x, x]), targets + targets)))
+        self.model.train()
+        return two > 1.5 * one
 
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> Dict[str, Any]:

@@ -1,6 +1,6 @@
-"""``torchrun --nproc_per_node=2`` on the CPU (gloo): a lifter and a classifier trained data-parallel over two
-processes (``common/distributed.py``) reach the metrics of one process within noise; rank 0 alone writes the
-checkpoints and the report."""
+"""``torchrun --nproc_per_node=2`` on the CPU (gloo): a detector, a lifter and a classifier trained data-parallel
+over two processes (``common/distributed.py``) reach the metrics of one process within noise; rank 0 alone writes
+the checkpoints and the report."""
 import json
 import os
 import subprocess
@@ -9,6 +9,7 @@ import sys
 import pytest
 import yaml
 from test_resume import PIPELINE
+from tiny_mmpose import TINY_CONFIG
 
 from common.paths import REPO_ROOT
 
@@ -26,14 +27,21 @@ def _run(tmp_path, name, procs):
 
 
 def test_two_processes_train_as_one(tmp_path):
-    (tmp_path / "p.yaml").write_text(yaml.safe_dump(PIPELINE))
+    (tmp_path / "det.py").write_text(TINY_CONFIG)
+    detector = {"type": "mmpose_topdown", "config": str(tmp_path / "det.py"), "epochs": 2, "frames_per_epoch": 64,
+                "val_frames": 16}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({**PIPELINE, "stages": {"stage1_2d": detector,
+                                                                            **PIPELINE["stages"]}}))
     _, one = _run(tmp_path, "one", 1)
     r, two = _run(tmp_path, "two", 2)
     assert "training on 2 processes (torchrun)" in r.stdout
-    for stage in ("stage2_lift", "stage3_action"):  # the gradients were averaged: one model, not two
+    for stage in ("stage1_2d", "stage2_lift", "stage3_action"):  # the gradients were averaged: one model, not two
         assert f"{stage}: weights identical on the 2 processes" in r.stdout
-    assert r.stdout.count("report: ") == 1 and r.stdout.count("trained in") == 2  # rank 0 alone logs and writes
-    for stage in ("stage2_lift", "stage3_action"):
+    assert r.stdout.count("report: ") == 1 and r.stdout.count("trained in") == 3  # rank 0 alone logs and writes
+    # the detector's loss (RTMCC: a sum over the crops) is the batch's, not half of it: each process scales its own
+    loss1, loss2 = (rep["train"]["stage1_2d"]["loss"] for rep in (one, two))
+    assert loss2 == pytest.approx(loss1, rel=0.05)
+    for stage in ("stage1_2d", "stage2_lift", "stage3_action"):
         assert len(list((tmp_path / "cache_two" / "checkpoints" / stage).glob("*.pt"))) == 1
         assert not list((tmp_path / "cache_two" / "checkpoints" / stage).glob("*.resume"))
     # the same global batches; each process's batch-norm statistics see half of them, and sums run in another
@@ -41,7 +49,7 @@ def test_two_processes_train_as_one(tmp_path):
     assert two["stage2_lift"]["mpjpe_mm"] == pytest.approx(one["stage2_lift"]["mpjpe_mm"], rel=0.05)
     for stage in ("stage2_lift", "stage3_action"):
         loss1, loss2 = (rep["train"][stage]["loss"] for rep in (one, two))
-        assert loss2[-1] < 0.7 * loss2[0] and loss2[-1] == pytest.approx(loss1[-1], rel=0.25), stage
+        assert loss2[-1] < 0.8 * loss2[0] and loss2[-1] == pytest.approx(loss1[-1], rel=0.25), stage
 
 
 def test_architecture_search_on_two_processes(tmp_path):
