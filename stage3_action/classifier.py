@@ -92,6 +92,7 @@ class EncodedClassifier(ActionClassifier):
         self.train_frames: Optional[float] = None
         #: unit-length penultimate features of the training clips (float16): the open-set distance's reference
         self.bank: Optional[np.ndarray] = None
+        self._bank32: Optional[Tuple[np.ndarray, torch.Tensor]] = None  # (bank, its float32 copy), once per bank
         #: the exported network (images -> logits, features) run in place of the model (``backend: onnx``)
         self.runner = None
 
@@ -274,9 +275,12 @@ class EncodedClassifier(ActionClassifier):
         without a training bank (checkpoints saved before it existed)."""
         if self.bank is None:
             return np.full(len(feats), np.nan)
-        sims = np.asarray(feats, np.float32) @ self.bank.astype(np.float32).T
+        if self._bank32 is None or self._bank32[0] is not self.bank:  # stored in float16, compared in float32
+            self._bank32 = (self.bank, torch.from_numpy(self.bank.astype(np.float32)))
+        # in torch, on its threads: numpy's BLAS threads would compete with torch's, still spinning after the network
+        sims = torch.as_tensor(np.asarray(feats, np.float32)) @ self._bank32[1].T
         k = min(K_NEAREST, sims.shape[1])
-        return 1.0 - np.sort(sims, axis=1)[:, -k:].mean(1)
+        return 1.0 - torch.sort(sims, dim=1).values[:, -k:].mean(1).numpy().astype(np.float64)
 
     @torch.no_grad()
     def infer(self, x, sc, multi=None) -> Tuple[np.ndarray, float]:
