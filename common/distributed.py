@@ -59,7 +59,7 @@ def exit_process(code: int) -> None:
     backend's worker threads live on, and one of them may still be releasing a finished collective (the tensors
     of the weight check's all-gather, whose release takes the GIL) when the interpreter finalises: the thread is
     then made to exit inside a C++ destructor and the process aborts ('terminate called without an active
-    exception', SIGABRT; seen in about one two-process run in ten on a loaded 2-core machine, core dump in
+    exception', SIGABRT; seen in 2 of 28 two-process runs on a loaded 2-core machine, core dump in
     ``ProcessGroupGloo::runLoop`` -> ``~AsyncBarrierWork``), which torchrun reports as a failed run. Such a
     process has done its share of the training and writes no files."""
     rank, size = world()
