@@ -23,7 +23,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 import torch
 
-from .distributed import world
+from .distributed import barrier, world
 from .io import atomic_path
 from .logs import get_logger
 
@@ -42,6 +42,7 @@ def resuming(folder, keep: bool = False) -> Iterator[Path]:
     finally:
         _ACTIVE.reset(token)
     if not keep:
+        barrier()  # under torchrun every process has written its last snapshot before the folder goes
         shutil.rmtree(folder, ignore_errors=True)
 
 

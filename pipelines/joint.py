@@ -111,6 +111,7 @@ def prepare_joint(cfg: dict, log: Callable[[str], None] = print):
             summary["train_seconds"] = sum(p["seconds"] for p in summary["phases"].values())
             summary["n_parameters"] = int(sum(p.numel() for p in net.parameters()))
             del store
+            barrier()  # every process has written its last snapshot before rank 0 removes them
             if not rank:
                 cache.save_checkpoint(path, {"state": net.state_dict(), "summary": summary, "cfg": jcfg})
                 shutil.rmtree(snapshots, ignore_errors=True)
