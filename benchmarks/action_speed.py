@@ -48,10 +48,11 @@ import torch
 
 import stage3_action
 import stage3_action.searched_cnn  # noqa: F401  (registers searched_cnn)
-from benchmarks.lifter_speed import cpu_name, log, time_per_call
+from benchmarks.lifter_speed import log, time_per_call
 from common.errors import InputError
 from common.paths import repo_path
 from common.registry import build
+from common.reproducibility import cpu_model
 from stage3_action.nas_space import load_arch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -346,7 +347,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     results = run_all(rows, dims, batches, args.repeats, args.min_time)
     header = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-              "machine": cpu_name(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
+              "machine": cpu_model(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
               "threads": args.threads, "dims": dims, "batches": batches, "repeats": args.repeats,
               "min_time": args.min_time, "clip_len": CLIP_LEN, "n_classes": N_CLASSES,
               "archs": [_arch_label(p) for p, _ in archs], "load_before": load_before,

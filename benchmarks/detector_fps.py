@@ -74,10 +74,11 @@ import cv2
 import numpy as np
 import torch
 
-from benchmarks.lifter_speed import cpu_name, log
+from benchmarks.lifter_speed import log
 from common.errors import InputError
 from common.io import write_json, write_text
 from common.paths import SHARED_DATA
+from common.reproducibility import cpu_model
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = "benchmarks/results/detector_fps.md"
@@ -433,7 +434,7 @@ def main(argv=None):
     frames, what = load_frames(max(batches), args.frames)
     log(f"  frames: {what}")
     results = run_all(detectors, frames, batches, args.repeats, args.min_time)
-    header = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": cpu_name(),
+    header = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": cpu_model(),
               "cpu_count": os.cpu_count(), "threads": args.threads, "torch_threads": torch.get_num_threads(),
               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "runtime default"),
               "versions": versions(), "detectors": detectors, "batches": batches, "repeats": args.repeats,

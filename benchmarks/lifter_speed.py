@@ -45,7 +45,6 @@ import gc
 import json
 import math
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -60,6 +59,7 @@ import yaml
 import stage2_lift  # noqa: F401  (fills the lifter registry)
 from common.handoff import Pose2DSeq
 from common.registry import build, known, lookup
+from common.reproducibility import cpu_model
 from stage2_lift.lifting import SingleFrameLifter
 
 REPO = Path(__file__).resolve().parents[1]
@@ -357,16 +357,6 @@ def _fmt(v, digits=0):
     return "-" if v is None else f"{v:,.{digits}f}"
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def markdown(results: List[dict], header: dict) -> str:
     b = header["batches"]
     lines = [f"# Lifter speed on the CPU ({header['date']})", "",
@@ -465,7 +455,7 @@ def main(argv=None):
             log(f"  done in {time.perf_counter() - t0:.1f} s")
     methods = {r.get("memory_method") for r in results if r.get("memory_method")}
     header = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-              "machine": cpu_name(), "cpu_count": os.cpu_count(),
+              "machine": cpu_model(), "cpu_count": os.cpu_count(),
               "torch": torch.__version__, "threads": args.threads, "batches": args.batches,
               "repeats": args.repeats, "min_time": args.min_time, "load_before": load_before,
               "load_after": [round(x, 2) for x in os.getloadavg()], "memory_method": ", ".join(sorted(methods)),

@@ -639,7 +639,7 @@ def main(argv=None) -> dict:
         if "torch" in sys.modules:
             log("  warning: torch is already imported; OMP_WAIT_POLICY may not take effect in this process")
         os.environ["OMP_WAIT_POLICY"] = a.omp_wait_policy
-    from benchmarks.lifter_speed import cpu_name  # imports torch: after the wait policy is set
+    from common.reproducibility import cpu_model  # imports torch: after the wait policy is set
 
     cv2.setNumThreads(a.threads)
     load_before = [round(x, 2) for x in os.getloadavg()]
@@ -654,7 +654,7 @@ def main(argv=None) -> dict:
     if not a.skip_video:
         log(f"[2] videos of {', '.join(map(str, people))} people through {PIPELINE}, RTMPose-t beside")
         res["video"] = run_videos(a.ntu or shared("ntu"), people, a.sets, a.work_dir, a.threads, figure)
-    res["header"] = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": cpu_name(),
+    res["header"] = {"date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": cpu_model(),
                      "cpu_count": os.cpu_count(), "threads": a.threads, "versions": versions(),
                      "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "runtime default"),
                      "load_before": load_before, "load_after": [round(x, 2) for x in os.getloadavg()],

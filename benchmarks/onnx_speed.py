@@ -31,11 +31,12 @@ from typing import Dict, List
 
 import torch
 
-from benchmarks.lifter_speed import cpu_name, time_per_call
+from benchmarks.lifter_speed import time_per_call
 from common.handoff import gt_pose2d, gt_pose3d
 from common.io import write_json, write_text
 from common.onnx_backend import OnnxNetwork
 from common.paths import REPO_ROOT
+from common.reproducibility import cpu_model
 
 NETWORK_BATCHES = {"stage1_2d": (1, 16), "stage2_lift": (1, 1024), "stage3_action": (1, 64)}
 RUNTIMES = ("torch", "onnx", "int8")
@@ -167,7 +168,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from pipelines.exported import versions
 
-    header = {"date": datetime.date.today().isoformat(), "machine": cpu_name(), "cpu_count": os.cpu_count(),
+    header = {"date": datetime.date.today().isoformat(), "machine": cpu_model(), "cpu_count": os.cpu_count(),
               "threads": args.threads, "versions": versions(), "load_before": round(os.getloadavg()[0], 2),
               "repeats": args.repeats, "min_time": args.min_time,
               "command": "python benchmarks/onnx_speed.py " + " ".join(sys.argv[1:] if argv is None else argv)}
